@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "triton",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "triton", targets: ["triton"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure domain: the DeployFlow decider and batch planner. No I/O, no clock.
+        .target(name: "TritonDomain", swiftSettings: swiftSettings),
+        // Event store abstractions: stream ids, versions, recorded events, the hash chain.
+        .target(name: "EventStore", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The PostgreSQL event log over libpq.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "EventStore", "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.process("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "triton",
+            dependencies: [
+                "TritonDomain", "EventStore", "PostgresStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: ["PostgresStore", "EventStore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,253 @@
+import EventStore
+import Foundation
+import Logging
+
+/// The event log in PostgreSQL, over libpq.
+///
+/// Appends are one round trip (`append_events`, a server-side function that checks the expected
+/// version, chains the hashes and inserts), so writers on different streams never wait for each
+/// other. Readers of the global log read only below the oldest running writer (see
+/// ``readAll(after:limit:)``), so they never skip a late commit.
+public final class PostgresEventStore: EventStore {
+    /// How readers in other processes learn of new events.
+    public enum NotifyMode: String, Sendable, CaseIterable {
+        /// No NOTIFY: other processes find new events by polling.
+        case none
+        /// `pg_notify` inside every append transaction. Simple, but NOTIFY takes a cluster-wide lock
+        /// at commit that serialises committers; kept for measurement.
+        case inTransaction
+        /// One NOTIFY per burst of appends, sent by ``run()`` from a single place after the appends
+        /// committed. Appends keep their concurrency. The default.
+        case coalesced
+    }
+
+    public struct Configuration: Sendable {
+        /// A libpq connection string: `postgres://user@host:port/db` or `host=… dbname=…`.
+        public var url: String
+        /// The schema holding Triton's tables. Defaults to `triton`.
+        public var schema: String
+        /// Connections in the pool. Defaults to `10`.
+        public var poolSize: Int
+        /// Defaults to `.coalesced`.
+        public var notifyMode: NotifyMode
+        /// How often a follower re-reads the log when nothing woke it. Defaults to `1` second.
+        public var pollInterval: Duration
+        /// Shown in `pg_stat_activity`. Defaults to `triton`.
+        public var applicationName: String
+
+        public init(
+            url: String, schema: String = "triton", poolSize: Int = 10, notifyMode: NotifyMode = .coalesced,
+            pollInterval: Duration = .seconds(1), applicationName: String = "triton"
+        ) {
+            self.url = url
+            self.schema = schema
+            self.poolSize = poolSize
+            self.notifyMode = notifyMode
+            self.pollInterval = pollInterval
+            self.applicationName = applicationName
+        }
+    }
+
+    public static let notificationChannel = "triton_events"
+
+    public let configuration: Configuration
+    let pool: PGConnectionPool
+    let logger: Logger
+    /// Wakes this process's followers right after an append commits, and the NOTIFY sender.
+    let localAppends = WakeUpBroadcaster()
+    /// Wakes this process's followers when any process appended (NOTIFY received).
+    let remoteAppends = WakeUpBroadcaster()
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "triton.store")) throws {
+        guard Self.isValidSchemaName(configuration.schema) else {
+            throw EventStoreError(.invalidInput, "schema: '\(configuration.schema)' is not a valid name (letters, digits, _; at most 63)")
+        }
+        self.configuration = configuration
+        self.logger = logger
+        self.pool = PGConnectionPool(
+            url: configuration.url, schema: configuration.schema, applicationName: configuration.applicationName,
+            maxConnections: configuration.poolSize
+        )
+    }
+
+    /// Closes the pool's connections.
+    public func shutdown() {
+        self.pool.close()
+    }
+
+    // MARK: - Appending
+
+    public func append(to stream: StreamID, expectedVersion: ExpectedVersion, events: [NewEvent]) async throws -> AppendResult {
+        try Self.validate(stream: stream, events: events)
+        let result = try await self.pool.withConnection { connection in
+            try await self.appendOne(StreamAppend(streamID: stream, expectedVersion: expectedVersion, events: events), on: connection)
+        }
+        self.localAppends.signal()
+        return result
+    }
+
+    public func append(_ appends: [StreamAppend]) async throws -> [AppendResult] {
+        guard !appends.isEmpty else { return [] }
+        if appends.count == 1 {
+            return [try await self.append(to: appends[0].streamID, expectedVersion: appends[0].expectedVersion, events: appends[0].events)]
+        }
+        for part in appends { try Self.validate(stream: part.streamID, events: part.events) }
+        guard Set(appends.map(\.streamID)).count == appends.count else {
+            throw EventStoreError(.invalidInput, "appends: a stream appears more than once in one atomic append")
+        }
+        let results = try await self.pool.withConnection { connection in
+            try await connection.execute("BEGIN")
+            do {
+                var results: [AppendResult] = []
+                for part in appends { results.append(try await self.appendOne(part, on: connection)) }
+                try await connection.execute("COMMIT")
+                return results
+            } catch {
+                if !connection.isBroken { try? await connection.execute("ROLLBACK") }
+                throw error
+            }
+        }
+        self.localAppends.signal()
+        return results
+    }
+
+    private func appendOne(_ part: StreamAppend, on connection: PGConnection) async throws -> AppendResult {
+        let notify = self.configuration.notifyMode == .inTransaction ? "true" : "false"
+        let parameters: [String?] = [
+            part.streamID.rawValue, String(part.expectedVersion.number),
+            PGArray.text(part.events.map(\.type)), PGArray.text(part.events.map(\.data)),
+            PGArray.text(part.events.map(\.metadata)), notify,
+        ]
+        do {
+            let rows = try await connection.query(
+                "SELECT out_position, out_tx::text, out_version FROM append_events($1, $2::bigint, $3::text[], $4::text[], $5::text[], $6::boolean)",
+                parameters
+            ) { reader in
+                (0..<reader.rowCount).map { row in
+                    (LogPosition(transaction: reader.uint64(row, 1), position: reader.int64(row, 0)), reader.int64(row, 2))
+                }
+            }
+            return AppendResult(
+                streamID: part.streamID, firstVersion: rows.first?.1 ?? 0, lastVersion: rows.last?.1 ?? 0, positions: rows.map(\.0)
+            )
+        } catch var error as EventStoreError {
+            error.stream = part.streamID
+            if error.code == .wrongExpectedVersion {
+                error.message = "stream \(part.streamID) is no longer at \(part.expectedVersion): another writer appended first"
+            }
+            throw error
+        }
+    }
+
+    private static func validate(stream: StreamID, events: [NewEvent]) throws {
+        guard !stream.rawValue.isEmpty, stream.rawValue.utf8.count <= 512 else {
+            throw EventStoreError(.invalidInput, "stream: must be 1 to 512 bytes long")
+        }
+        guard !events.isEmpty else {
+            throw EventStoreError(.invalidInput, "events: an append needs at least one event", stream: stream)
+        }
+        for (index, event) in events.enumerated() where event.type.isEmpty || event.type.utf8.count > 200 {
+            throw EventStoreError(.invalidInput, "events[\(index)].type: must be 1 to 200 bytes long", stream: stream)
+        }
+    }
+
+    // MARK: - Reading
+
+    static let eventColumns =
+        "position, tx::text, stream_id, version, event_type, data::text, metadata::text, extract(epoch from recorded_at)::float8, encode(hash, 'hex')"
+
+    public func readStream(_ stream: StreamID, afterVersion: Int64 = 0) async throws -> [RecordedEvent] {
+        try await self.withRetryOnLostConnection {
+            try await self.pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT \(Self.eventColumns) FROM events WHERE stream_id = $1 AND version > $2::bigint ORDER BY version",
+                    [stream.rawValue, String(afterVersion)],
+                    decode: Self.decodeEvents
+                )
+            }
+        }
+    }
+
+    /// Up to `limit` events after `position`, in (transaction, position) order, read only below
+    /// `pg_snapshot_xmin(pg_current_snapshot())`: every transaction below that horizon has ended, and
+    /// any transaction that writes later gets a larger id, so nothing can ever appear behind a
+    /// position already handed out.
+    public func readAll(after position: LogPosition, limit: Int = 1000) async throws -> [RecordedEvent] {
+        try await self.withRetryOnLostConnection {
+            try await self.pool.withConnection { connection in
+                try await connection.query(
+                    """
+                    SELECT \(Self.eventColumns) FROM events
+                    WHERE (tx, position) > ($1::text::xid8, $2::bigint)
+                      AND tx < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY tx, position LIMIT $3::int
+                    """,
+                    [String(position.transaction), String(position.position), String(max(1, limit))],
+                    decode: Self.decodeEvents
+                )
+            }
+        }
+    }
+
+    /// The current head: the position of the last event a reader could see now, and the number of
+    /// events in the log.
+    public func statistics() async throws -> (events: Int64, streams: Int64) {
+        try await self.pool.withConnection { connection in
+            try await connection.query("SELECT count(*), count(DISTINCT stream_id) FROM events") { reader in
+                (reader.int64(0, 0), reader.int64(0, 1))
+            }
+        }
+    }
+
+    static func decodeEvents(_ reader: PGResultReader) -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(reader.rowCount)
+        for row in 0..<reader.rowCount {
+            events.append(
+                RecordedEvent(
+                    logPosition: LogPosition(transaction: reader.uint64(row, 1), position: reader.int64(row, 0)),
+                    streamID: StreamID(reader.string(row, 2)),
+                    version: reader.int64(row, 3),
+                    type: reader.string(row, 4),
+                    data: reader.string(row, 5),
+                    metadata: reader.string(row, 6),
+                    recordedAt: Date(timeIntervalSince1970: reader.double(row, 7)),
+                    hash: reader.string(row, 8)
+                )
+            )
+        }
+        return events
+    }
+
+    func withRetryOnLostConnection<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as EventStoreError where error.code == .connectionLost {
+            self.logger.warning("PostgreSQL connection lost; retrying on a new connection", metadata: ["error": "\(error.message)"])
+            return try await body()
+        }
+    }
+
+    static func isValidSchemaName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !name.isEmpty, name.utf8.count <= 63 else { return false }
+        guard first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+}
+
+/// PostgreSQL array literals for text parameters.
+enum PGArray {
+    static func text(_ values: [String]) -> String {
+        var out = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { out += "," }
+            out += "\""
+            for character in value.unicodeScalars {
+                if character == "\"" || character == "\\" { out += "\\" }
+                out.unicodeScalars.append(character)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+}

@@ -1,0 +1,155 @@
+import EventStore
+import Foundation
+import Synchronization
+import Testing
+
+@testable import PostgresStore
+
+@Suite("PostgreSQL event store")
+struct StoreTests {
+    @Test func migrateIsIdempotent() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        #expect(try await store.migrate().isEmpty)
+        #expect(try await store.migrate().isEmpty)
+    }
+
+    @Test func appendAndReadStream() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        let first = try await store.append(to: "s-1", expectedVersion: .noStream, events: [TestDatabase.event(1), TestDatabase.event(2)])
+        #expect(first.firstVersion == 1 && first.lastVersion == 2)
+        let second = try await store.append(to: "s-1", expectedVersion: .exact(2), events: [TestDatabase.event(3)])
+        #expect(second.lastVersion == 3)
+        let events = try await store.readStream("s-1", afterVersion: 0)
+        #expect(events.map(\.version) == [1, 2, 3])
+        #expect(events.map(\.type) == ["Tested", "Tested", "Tested"])
+        #expect(events[0].data == "{\"n\": 1, \"pad\": \"\"}")
+        #expect(events[0].metadata.contains("\"actor\": \"test\""))
+        #expect(try await store.readStream("s-1", afterVersion: 2).map(\.version) == [3])
+        #expect(try await store.readStream("nothing-here", afterVersion: 0).isEmpty)
+    }
+
+    @Test func staleExpectedVersionIsAConflictAndWritesNothing() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        _ = try await store.append(to: "s", expectedVersion: .noStream, events: [TestDatabase.event(1)])
+        for expected in [ExpectedVersion.noStream, .exact(0), .exact(5)] {
+            let error = await #expect(throws: EventStoreError.self) {
+                try await store.append(to: "s", expectedVersion: expected, events: [TestDatabase.event(2), TestDatabase.event(3)])
+            }
+            #expect(error?.code == .wrongExpectedVersion)
+            #expect(error?.stream == "s")
+        }
+        #expect(try await store.readStream("s", afterVersion: 0).count == 1)
+    }
+
+    @Test func multiStreamAppendIsAtomic() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        _ = try await store.append(to: "instance-a", expectedVersion: .noStream, events: [TestDatabase.event(1)])
+        // The second part is stale, so the first must not land either.
+        await #expect(throws: EventStoreError.self) {
+            try await store.append([
+                StreamAppend(streamID: "flow-1", expectedVersion: .noStream, events: [TestDatabase.event(1)]),
+                StreamAppend(streamID: "instance-a", expectedVersion: .noStream, events: [TestDatabase.event(2)]),
+            ])
+        }
+        #expect(try await store.readStream("flow-1", afterVersion: 0).isEmpty)
+        let results = try await store.append([
+            StreamAppend(streamID: "flow-1", expectedVersion: .noStream, events: [TestDatabase.event(1)]),
+            StreamAppend(streamID: "instance-a", expectedVersion: .exact(1), events: [TestDatabase.event(2)]),
+        ])
+        #expect(results.map(\.lastVersion) == [1, 2])
+    }
+
+    @Test func badInputIsRejectedByField() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        let empty = await #expect(throws: EventStoreError.self) {
+            try await store.append(to: "s", expectedVersion: .noStream, events: [])
+        }
+        #expect(empty?.code == .invalidInput)
+        #expect(empty?.message.hasPrefix("events:") == true)
+        let badJSON = await #expect(throws: EventStoreError.self) {
+            try await store.append(to: "s", expectedVersion: .noStream, events: [NewEvent(type: "T", data: "{not json")])
+        }
+        #expect(badJSON?.code == .invalidInput)
+        #expect(try await store.readStream("s", afterVersion: 0).isEmpty)
+        #expect(throws: EventStoreError.self) {
+            try PostgresEventStore(configuration: .init(url: "host=/nowhere", schema: "bad; drop"))
+        }
+    }
+
+    @Test func theDatabaseRefusesUpdateDeleteAndTruncate() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        _ = try await store.append(to: "s", expectedVersion: .noStream, events: [TestDatabase.event(1)])
+        for sql in ["UPDATE events SET data = '{}'", "DELETE FROM events", "TRUNCATE events"] {
+            let error = await #expect(throws: EventStoreError.self) {
+                try await store.pool.withConnection { try await $0.execute(sql) }
+            }
+            #expect(error?.code == .appendOnly, "\(sql)")
+        }
+        #expect(try await store.readStream("s", afterVersion: 0).count == 1)
+    }
+
+    @Test func verifyFindsATamperedRow() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        for stream in ["a", "b", "c"] {
+            _ = try await store.append(to: StreamID(stream), expectedVersion: .noStream, events: (1...4).map { TestDatabase.event($0) })
+        }
+        let clean = try await store.verify()
+        #expect(clean.firstBreak == nil)
+        #expect(clean.streams == 3 && clean.events == 12)
+        // Behind the database's back: with triggers off, as a superuser could.
+        try await store.pool.withConnection { connection in
+            try await connection.execute(
+                "SET session_replication_role = replica; UPDATE events SET data = '{\"n\": 42}' WHERE stream_id = 'b' AND version = 3; SET session_replication_role = origin;"
+            )
+        }
+        let report = try await store.verify(pageSize: 2)
+        #expect(report.firstBreak?.stream == "b")
+        #expect(report.firstBreak?.version == 3)
+    }
+
+    @Test func databaseAndSwiftAgreeOnTheHash() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        let event = NewEvent(type: "Ünïcode", data: "{\"b\":[1,2.5,\"x\\\"y\"],\"a\":null,\"emoji\":\"🚀\"}", metadata: "{\"actor\":\"o'neil\"}")
+        _ = try await store.append(to: "s-ü", expectedVersion: .noStream, events: [event])
+        let stored = try #require(try await store.readStream("s-ü", afterVersion: 0).first)
+        let expected = HashChain.link(
+            previous: HashChain.genesis, stream: "s-ü", version: 1, type: "Ünïcode", data: stored.data, metadata: stored.metadata
+        )
+        #expect(stored.hash == expected.hexString)
+    }
+
+    @Test func passwordsNeverPrinted() async throws {
+        #expect(PostgresURL.redacted("postgres://triton:s3cret@db:5432/triton") == "postgres://triton:********@db:5432/triton")
+        #expect(PostgresURL.redacted("host=db password=s3cret dbname=x") == "host=db password=******** dbname=x")
+        #expect(PostgresURL.redacted("host=db password='a b' dbname=x") == "host=db password=******** dbname=x")
+        let store = try PostgresEventStore(configuration: .init(url: "postgresql://u:hunter2@127.0.0.1:1/x?connect_timeout=2"))
+        let error = await #expect(throws: EventStoreError.self) {
+            try await store.readStream("s", afterVersion: 0)
+        }
+        #expect(error?.code == .connectionFailed)
+        #expect(error.map { "\($0)" }?.contains("hunter2") == false)
+    }
+
+    @Test func aLostConnectionIsReestablished() async throws {
+        let store = try await TestDatabase.makeStore(poolSize: 2)
+        defer { store.shutdown() }
+        _ = try await store.append(to: "s", expectedVersion: .noStream, events: [TestDatabase.event(1)])
+        // Kill every server process of this store's pool from outside.
+        let admin = try await PGConnection.connect(url: try TestDatabase.url(), schema: nil)
+        try await admin.command(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+            [store.configuration.applicationName]
+        )
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await store.readStream("s", afterVersion: 0).count == 1)
+        _ = try await store.append(to: "s", expectedVersion: .exact(1), events: [TestDatabase.event(2)])
+    }
+}
