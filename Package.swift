@@ -33,10 +33,16 @@ let package = Package(
             resources: [.process("Migrations")],
             swiftSettings: swiftSettings
         ),
+        // The engine: command handling over the log (projectors, executor, observer, timers to come).
+        .target(
+            name: "TritonEngine",
+            dependencies: ["TritonDomain", "EventStore"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

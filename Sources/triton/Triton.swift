@@ -5,6 +5,20 @@ struct Triton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "triton",
         abstract: "Triton: batch releases onto Kubernetes CloneSets, recorded in an append-only event log.",
-        subcommands: []
+        subcommands: [Demo.self, Migrate.self, Audit.self, Bench.self]
+    )
+}
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print their figures.",
+        subcommands: [BenchStore.self]
+    )
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Audit tools over the event log.",
+        subcommands: [AuditVerify.self]
     )
 }

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+
+/// A private PostgreSQL server started from the installed server binaries in a local data folder:
+/// Triton's default when no `--database-url` is given. Durable settings (fsync on). When Triton runs
+/// as root, the server runs as the unprivileged `postgres` user, since PostgreSQL refuses root.
+public struct EmbeddedPostgres: Sendable {
+    public struct Configuration: Sendable {
+        /// Where the cluster lives. Defaults to `.triton/postgres` in the working directory.
+        public var dataDirectory: String
+        /// Loopback port. Defaults to `54320`.
+        public var port: Int
+        /// The PostgreSQL server binaries. Defaults to the newest `/usr/lib/postgresql/*/bin`.
+        public var binDirectory: String?
+
+        public init(dataDirectory: String = ".triton/postgres", port: Int = 54320, binDirectory: String? = nil) {
+            self.dataDirectory = dataDirectory
+            self.port = port
+            self.binDirectory = binDirectory
+        }
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+
+    public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "triton.embedded-postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    private var root: String { URL(fileURLWithPath: self.configuration.dataDirectory).standardizedFileURL.path }
+    private var dataPath: String { self.root + "/data" }
+    private var socketPath: String { self.root + "/sock" }
+    private var runsAsRoot: Bool { getuid() == 0 }
+
+    /// The libpq connection string of the embedded server.
+    public var url: String { "host=\(self.socketPath) port=\(self.configuration.port) dbname=triton user=postgres" }
+
+    /// Initialises the cluster if needed and starts it unless it is already running. Returns its URL.
+    @discardableResult
+    public func start() throws -> String {
+        let bin = try self.binDirectory()
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(atPath: self.socketPath, withIntermediateDirectories: true)
+        if self.runsAsRoot {
+            try self.run("/bin/chown", ["-R", "postgres:postgres", self.root])
+            try self.run("/bin/chmod", ["755", self.root])
+            guard (try? self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-w", self.root])) != nil else {
+                throw EmbeddedPostgresError(
+                    "data directory: the postgres user cannot reach \(self.root); choose one under a world-readable parent (e.g. /var/tmp/triton)"
+                )
+            }
+        }
+        if !fileManager.fileExists(atPath: self.dataPath + "/PG_VERSION") {
+            self.logger.info("initialising PostgreSQL", metadata: ["dir": "\(self.dataPath)"])
+            try self.runAsServerUser(bin + "/initdb", ["-D", self.dataPath, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"])
+        }
+        if (try? self.runAsServerUser(bin + "/pg_ctl", ["-D", self.dataPath, "status"])) == nil {
+            self.logger.info("starting PostgreSQL", metadata: ["port": "\(self.configuration.port)"])
+            let options = "-p \(self.configuration.port) -k \(self.socketPath) -c listen_addresses=127.0.0.1 -c max_connections=200"
+            // The server outlives pg_ctl and may inherit its output: never wait on a pipe for it.
+            try self.runAsServerUser(
+                bin + "/pg_ctl", ["-D", self.dataPath, "-l", self.root + "/server.log", "-w", "-t", "60", "-o", options, "start"],
+                captureOutput: false
+            )
+        }
+        let hasDatabase = try self.runAsServerUser(
+            bin + "/psql", ["-h", self.socketPath, "-p", "\(self.configuration.port)", "-U", "postgres", "-At", "-c",
+                            "SELECT 1 FROM pg_database WHERE datname = 'triton'", "postgres"]
+        )
+        if hasDatabase.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
+            try self.runAsServerUser(bin + "/createdb", ["-h", self.socketPath, "-p", "\(self.configuration.port)", "-U", "postgres", "triton"])
+        }
+        return self.url
+    }
+
+    /// Stops the server (fast shutdown).
+    public func stop() throws {
+        try self.runAsServerUser(try self.binDirectory() + "/pg_ctl", ["-D", self.dataPath, "-m", "fast", "-w", "stop"])
+    }
+
+    // MARK: - Private Methods -
+
+    private func binDirectory() throws -> String {
+        if let bin = self.configuration.binDirectory { return bin }
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let newest = versions.compactMap(Int.init).max() else {
+            throw EmbeddedPostgresError("PostgreSQL server binaries not found in /usr/lib/postgresql: install postgresql (ops/deps.sh does)")
+        }
+        return "/usr/lib/postgresql/\(newest)/bin"
+    }
+
+    @discardableResult
+    private func runAsServerUser(_ tool: String, _ arguments: [String], captureOutput: Bool = true) throws -> String {
+        if self.runsAsRoot {
+            return try self.run("/usr/sbin/runuser", ["-u", "postgres", "--", tool] + arguments, captureOutput: captureOutput)
+        }
+        return try self.run(tool, arguments, captureOutput: captureOutput)
+    }
+
+    @discardableResult
+    private func run(_ tool: String, _ arguments: [String], captureOutput: Bool = true) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        let output = Pipe()
+        if captureOutput {
+            process.standardOutput = output
+            process.standardError = output
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        let data = captureOutput ? output.fileHandleForReading.readDataToEndOfFile() : Data()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            let name = URL(fileURLWithPath: tool).lastPathComponent
+            let detail = captureOutput ? text.trimmingCharacters(in: .whitespacesAndNewlines) : "see \(self.root)/server.log"
+            throw EmbeddedPostgresError("\(name) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(detail)")
+        }
+        return text
+    }
+}
+
+public struct EmbeddedPostgresError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,214 @@
+import EventStore
+import Foundation
+
+/// `triton bench store`: append and read throughput of the event log, each figure next to the
+/// physical reference (plain single-row INSERTs of the same payload into a bare table) measured in
+/// the same run on the same server.
+public enum StoreBenchmark {
+    public struct Options: Sendable {
+        public var url: String
+        /// Seconds per measured case. Defaults to `5`.
+        public var seconds: Double
+        /// Payload size in bytes of each event's data. Defaults to `600`.
+        public var payloadBytes: Int
+        /// Events written for the global-read measurement. Defaults to `200_000`.
+        public var readEvents: Int
+
+        public init(url: String, seconds: Double = 5, payloadBytes: Int = 600, readEvents: Int = 200_000) {
+            self.url = url
+            self.seconds = seconds
+            self.payloadBytes = payloadBytes
+            self.readEvents = readEvents
+        }
+    }
+
+    public struct Row: Sendable, Codable {
+        public var name: String
+        public var writers: Int
+        public var eventsPerAppend: Int
+        public var eventsPerSecond: Double
+        /// Ratio to the bare INSERT rate with the same number of writers (nil for the reference).
+        public var ratioToBareInsert: Double?
+    }
+
+    public struct Report: Sendable, Codable, CustomStringConvertible {
+        public var synchronousCommit: String
+        public var fsync: String
+        public var payloadBytes: Int
+        public var secondsPerCase: Double
+        public var rows: [Row]
+        public var globalReadEventsPerSecond: Double
+        public var globalReadEvents: Int
+
+        public var description: String {
+            var lines = [
+                "event store benchmark (synchronous_commit=\(self.synchronousCommit), fsync=\(self.fsync), payload \(self.payloadBytes) B, \(self.secondsPerCase) s per case)",
+                "",
+                "case".padding(toLength: 44, withPad: " ", startingAt: 0) + "writers  ev/append      events/s   vs bare INSERT",
+            ]
+            for row in self.rows {
+                let ratio = row.ratioToBareInsert.map { String(format: "%13.0f%%", $0 * 100) } ?? "    (reference)"
+                lines.append(
+                    row.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                        + String(format: "%7d  %9d  %12.0f  ", row.writers, row.eventsPerAppend, row.eventsPerSecond) + ratio
+                )
+            }
+            lines.append("")
+            lines.append(String(format: "global log read (decoded): %.0f events/s over %d events", self.globalReadEventsPerSecond, self.globalReadEvents))
+            if self.synchronousCommit != "on" || self.fsync != "on" {
+                lines.append("WARNING: the server is not durable (synchronous_commit/fsync off): figures are not comparable")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Runs every case; `progress` receives a line per case as it starts.
+    public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
+        let schema = "bench_" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+        let payload = Self.payload(bytes: options.payloadBytes)
+        let admin = try await PGConnection.connect(url: options.url, schema: nil, applicationName: "triton-bench")
+        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')") {
+            ($0.string(0, 0), $0.string(0, 1))
+        }
+        try await admin.execute("CREATE SCHEMA \(schema); CREATE TABLE \(schema).bare (payload jsonb)")
+        do {
+            let report = try await Self.runCases(options, schema: schema, payload: payload, admin: admin, progress: progress)
+            try await admin.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
+            return Report(
+                synchronousCommit: settings.0, fsync: settings.1, payloadBytes: options.payloadBytes,
+                secondsPerCase: options.seconds, rows: report.rows, globalReadEventsPerSecond: report.readRate,
+                globalReadEvents: report.read
+            )
+        } catch {
+            try? await admin.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
+            throw error
+        }
+    }
+
+    private static func runCases(
+        _ options: Options, schema: String, payload: String, admin: PGConnection, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> (rows: [Row], readRate: Double, read: Int) {
+
+        var rows: [Row] = []
+        var bare: [Int: Double] = [:]
+        for writers in [1, 8] {
+            progress("bare INSERT, \(writers) writer(s)…")
+            let rate = try await Self.measure(writers: writers, seconds: options.seconds) { writer in
+                let connection = try await PGConnection.connect(url: options.url, schema: schema, applicationName: "triton-bench")
+                return { _ in
+                    try await connection.command("INSERT INTO bare (payload) VALUES ($1::jsonb)", [payload])
+                    return 1
+                }
+            }
+            bare[writers] = rate
+            rows.append(Row(name: "bare INSERT (reference)", writers: writers, eventsPerAppend: 1, eventsPerSecond: rate))
+        }
+
+        for mode in [PostgresEventStore.NotifyMode.coalesced, .inTransaction, .none] {
+            let store = try PostgresEventStore(
+                configuration: .init(url: options.url, schema: schema, poolSize: 10, notifyMode: mode, applicationName: "triton-bench")
+            )
+            try await store.migrate()
+            let background = Task { await store.run() }
+            let cases: [(Int, Int)] = mode == .coalesced ? [(1, 1), (8, 1), (1, 10), (8, 10)] : [(8, 1)]
+            for (writers, perAppend) in cases {
+                progress("append, \(writers) writer(s) × \(perAppend) event(s), notify \(mode.rawValue)…")
+                let rate = try await Self.measure(writers: writers, seconds: options.seconds) { writer in
+                    let stream = StreamID("bench-\(mode.rawValue)-\(writers)-\(perAppend)-\(writer)")
+                    let events = (0..<perAppend).map { _ in
+                        NewEvent(type: "BenchmarkEvent", data: payload, metadata: "{\"actor\":\"bench\",\"source\":\"cli\"}")
+                    }
+                    return { i in
+                        let version = Int64(i * perAppend)
+                        _ = try await store.append(to: stream, expectedVersion: version == 0 ? .noStream : .exact(version), events: events)
+                        return perAppend
+                    }
+                }
+                rows.append(
+                    Row(
+                        name: "append (notify \(mode.rawValue))", writers: writers, eventsPerAppend: perAppend,
+                        eventsPerSecond: rate, ratioToBareInsert: bare[writers].map { rate / $0 }
+                    )
+                )
+            }
+            background.cancel()
+            await background.value
+            store.shutdown()
+        }
+
+        // Global read: make sure there are enough events, then read them all from the start.
+        let store = try PostgresEventStore(configuration: .init(url: options.url, schema: schema, applicationName: "triton-bench"))
+        defer { store.shutdown() }
+        var existing = try await store.statistics().events
+        if existing < Int64(options.readEvents) {
+            progress("writing \(Int64(options.readEvents) - existing) events for the read test…")
+            try await admin.execute(
+                """
+                SET search_path TO \(schema);
+                SELECT append_events('bench-read-' || g, 0,
+                    array_fill('BenchmarkEvent'::text, ARRAY[100]),
+                    array_fill(\(PGConnection.quoteLiteral(payload))::text, ARRAY[100]),
+                    array_fill('{"actor":"bench"}'::text, ARRAY[100]))
+                FROM generate_series(1, \((Int64(options.readEvents) - existing + 99) / 100)) AS g;
+                """
+            )
+            existing = try await store.statistics().events
+        }
+        progress("reading the global log (\(existing) events)…")
+        let started = ContinuousClock.now
+        var cursor = LogPosition.start
+        var read = 0
+        while true {
+            let page = try await store.readAll(after: cursor, limit: 5000)
+            guard let last = page.last else { break }
+            read += page.count
+            cursor = last.logPosition
+        }
+        let elapsed = ContinuousClock.now - started
+        let readRate = Double(read) / Self.seconds(elapsed)
+
+        return (rows, readRate, read)
+    }
+
+    /// Runs `writers` concurrent loops for `seconds` and returns events per second. Each writer's
+    /// setup runs before the clock starts; its step returns the number of events it wrote.
+    private static func measure(
+        writers: Int, seconds: Double,
+        setUp: @escaping @Sendable (Int) async throws -> @Sendable (Int) async throws -> Int
+    ) async throws -> Double {
+        let steps = try await withThrowingTaskGroup(of: (@Sendable (Int) async throws -> Int).self) { group in
+            for writer in 0..<writers { group.addTask { try await setUp(writer) } }
+            var steps: [@Sendable (Int) async throws -> Int] = []
+            for try await step in group { steps.append(step) }
+            return steps
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let started = ContinuousClock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for step in steps {
+                group.addTask {
+                    var count = 0
+                    var i = 0
+                    while ContinuousClock.now < deadline {
+                        count += try await step(i)
+                        i += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return Double(total) / Self.seconds(ContinuousClock.now - started)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// A JSON object of about `bytes` bytes, shaped like a real event.
+    static func payload(bytes: Int) -> String {
+        let base = "{\"flowID\":\"8f14e45f-ceea-467f-a0e6-3f1a2b3c4d5e\",\"instance\":{\"namespace\":\"prod\",\"name\":\"checkout\"},\"batch\":3,\"phase\":\"Baking\",\"pods\":[\"checkout-x7k2p\",\"checkout-b9f3q\"],\"note\":\""
+        let filler = String(repeating: "x", count: max(0, bytes - base.utf8.count - 2))
+        return base + filler + "\"}"
+    }
+}

@@ -1,0 +1,56 @@
+import EventStore
+import Foundation
+import TritonDomain
+
+/// Runs commands against the log: load the stream → fold → decide → append with the expected
+/// version; on a conflict (another writer got there first) it reloads and decides again.
+public struct CommandHandler: Sendable {
+    /// What a handled command produced.
+    public struct Outcome<D: Decider>: Sendable where D.State: Sendable, D.Event: Sendable {
+        public var events: [D.Event]
+        public var state: D.State
+        public var version: Int64
+    }
+
+    public let store: any EventStore
+    /// Attempts on conflict before giving up. Defaults to `8`.
+    public var maxAttempts: Int
+
+    public init(store: any EventStore, maxAttempts: Int = 8) {
+        self.store = store
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The current state of a stream and its version.
+    public func load<D: Decider>(_: D.Type, stream: StreamID) async throws -> (state: D.State, version: Int64)
+    where D.Event: StoredEvent {
+        let recorded = try await self.store.readStream(stream, afterVersion: 0)
+        let events = try recorded.map { try D.Event.decode(type: $0.type, data: Data($0.data.utf8)) }
+        return (D.fold(events), recorded.last?.version ?? 0)
+    }
+
+    /// Decides `command` on the stream's current state and appends what it produced.
+    /// - Throws: the decider's rejection (nothing is written), or a store error.
+    @discardableResult
+    public func handle<D: Decider>(
+        _: D.Type, stream: StreamID, metadata: EventMetadata, command: (D.State) -> D.Command
+    ) async throws -> Outcome<D> where D.Event: StoredEvent {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (state, version) = try await self.load(D.self, stream: stream)
+            let events = try D.decide(command(state), state)
+            guard !events.isEmpty else { return Outcome(events: [], state: state, version: version) }
+            do {
+                let result = try await self.store.append(
+                    to: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
+                    events: try events.map { try $0.newEvent(metadata: metadata) }
+                )
+                return Outcome(events: events, state: D.fold(events, from: state), version: result.lastVersion)
+            } catch let error as EventStoreError where error.code == .wrongExpectedVersion && attempt < self.maxAttempts {
+                continue
+            }
+        }
+    }
+}
+

@@ -1,0 +1,63 @@
+import EventStore
+import Foundation
+import TritonDomain
+
+extension CommandHandler {
+    /// Creates a flow: the instance stream records that the flow began (refused while another flow is
+    /// active on the instance) and the flow stream records its creation, in one atomic append.
+    /// - Throws: a `DomainRejection` naming the field and the reason; nothing is written then.
+    public func createFlow(_ create: DeployFlow.CreateFlow, metadata: EventMetadata) async throws -> DeployFlow.State {
+        let metadata = metadata.storedPrecision
+        let instanceStream = Streams.instance(create.instance)
+        let flowStream = Streams.flow(create.flowID)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (instance, instanceVersion) = try await self.load(Instance.self, stream: instanceStream)
+            let instanceEvents = try Instance.decide(
+                Instance.Command(
+                    .beginFlow(
+                        flowID: create.flowID, instance: create.instance, action: create.action, appSpec: create.appSpec,
+                        rollbackTo: create.rollbackTo
+                    ),
+                    metadata: metadata
+                ),
+                instance
+            )
+            let flowEvents = try DeployFlow.decide(DeployFlow.Command(.create(create), metadata: metadata), DeployFlow.initialState)
+            do {
+                _ = try await self.store.append([
+                    StreamAppend(
+                        streamID: instanceStream, expectedVersion: instanceVersion == 0 ? .noStream : .exact(instanceVersion),
+                        events: try instanceEvents.map { try $0.newEvent(metadata: metadata) }
+                    ),
+                    StreamAppend(
+                        streamID: flowStream, expectedVersion: .noStream,
+                        events: try flowEvents.map { try $0.newEvent(metadata: metadata) }
+                    ),
+                ])
+                return DeployFlow.fold(flowEvents)
+            } catch let error as EventStoreError where error.code == .wrongExpectedVersion && attempt < self.maxAttempts {
+                continue
+            }
+        }
+    }
+
+    /// Sends a command to a flow.
+    @discardableResult
+    public func send(_ kind: DeployFlow.Command.Kind, to flow: FlowID, metadata: EventMetadata) async throws -> Outcome<DeployFlow> {
+        let metadata = metadata.storedPrecision
+        return try await self.handle(DeployFlow.self, stream: Streams.flow(flow), metadata: metadata) { _ in
+            DeployFlow.Command(kind, metadata: metadata)
+        }
+    }
+
+    /// Records on the instance stream that a flow finished, freeing the instance for the next one.
+    public func endFlow(_ state: DeployFlow.State, metadata: EventMetadata) async throws {
+        guard let spec = state.spec, state.isFinished else { return }
+        let metadata = metadata.storedPrecision
+        try await self.handle(Instance.self, stream: Streams.instance(spec.instance), metadata: metadata) { _ in
+            Instance.Command(.endFlow(flowID: spec.flowID, outcome: state.phase), metadata: metadata)
+        }
+    }
+}
