@@ -153,14 +153,19 @@ public final class PostgresEventStore: EventStore {
 
     // MARK: - Reading
 
-    static let eventColumns =
-        "position, tx::text, stream_id, version, event_type, data::text, metadata::text, extract(epoch from recorded_at)::float8, encode(hash, 'hex')"
+    /// The columns `decodeEvents` reads, from `events e`. Output names differ from the table's
+    /// columns on purpose: `ORDER BY tx` would otherwise sort by the *text* output column.
+    static let eventColumns = """
+        e.position AS out_position, e.tx::text AS out_tx, e.stream_id AS out_stream, e.version AS out_version,
+        e.event_type AS out_type, e.data::text AS out_data, e.metadata::text AS out_metadata,
+        extract(epoch from e.recorded_at)::float8 AS out_recorded_at, encode(e.hash, 'hex') AS out_hash
+        """
 
     public func readStream(_ stream: StreamID, afterVersion: Int64 = 0) async throws -> [RecordedEvent] {
         try await self.withRetryOnLostConnection {
             try await self.pool.withConnection { connection in
                 try await connection.query(
-                    "SELECT \(Self.eventColumns) FROM events WHERE stream_id = $1 AND version > $2::bigint ORDER BY version",
+                    "SELECT \(Self.eventColumns) FROM events e WHERE e.stream_id = $1 AND e.version > $2::bigint ORDER BY e.version",
                     [stream.rawValue, String(afterVersion)],
                     decode: Self.decodeEvents
                 )
@@ -177,10 +182,10 @@ public final class PostgresEventStore: EventStore {
             try await self.pool.withConnection { connection in
                 try await connection.query(
                     """
-                    SELECT \(Self.eventColumns) FROM events
-                    WHERE (tx, position) > ($1::text::xid8, $2::bigint)
-                      AND tx < pg_snapshot_xmin(pg_current_snapshot())
-                    ORDER BY tx, position LIMIT $3::int
+                    SELECT \(Self.eventColumns) FROM events e
+                    WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint)
+                      AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY e.tx, e.position LIMIT $3::int
                     """,
                     [String(position.transaction), String(position.position), String(max(1, limit))],
                     decode: Self.decodeEvents

@@ -81,6 +81,26 @@ struct StoreTests {
         }
     }
 
+    @Test func globalOrderIsNumericByTransactionThenPosition() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        // Rows as if written by transactions 10 and then 9 (long committed): text order would put
+        // "10" first; the log order must not.
+        try await store.pool.withConnection { connection in
+            try await connection.execute(
+                """
+                INSERT INTO events (tx, stream_id, version, event_type, data, metadata, prev_hash, hash) VALUES
+                  ('10', 'b', 1, 'T', '{}', '{}', '\\x00', '\\x00'),
+                  ('9', 'a', 1, 'T', '{}', '{}', '\\x00', '\\x00')
+                """
+            )
+        }
+        let events = try await store.readAll(after: .start, limit: 10)
+        #expect(events.map(\.streamID) == ["a", "b"])
+        #expect(events.map(\.logPosition.transaction) == [9, 10])
+        #expect(try await store.readAll(after: events[0].logPosition, limit: 10).map(\.streamID) == ["b"])
+    }
+
     @Test func theDatabaseRefusesUpdateDeleteAndTruncate() async throws {
         let store = try await TestDatabase.makeStore()
         defer { store.shutdown() }
