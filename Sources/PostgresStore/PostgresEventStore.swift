@@ -111,21 +111,51 @@ public final class PostgresEventStore: EventStore {
         return results
     }
 
+    /// One event, no NOTIFY: a single INSERT … SELECT statement that checks the expected version
+    /// (the previous event must exist, or the stream must be empty for version 0), chains the hash
+    /// exactly as `append_events` does, and inserts — no PL/pgSQL call and no array parameters on the
+    /// hot path. No row back means the expected version was stale.
+    static let appendSingleSQL = """
+        WITH prev AS (
+            SELECT CASE WHEN $2::bigint = 0
+                        THEN '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+                        ELSE (SELECT p.hash FROM events p WHERE p.stream_id = $1 AND p.version = $2::bigint) END AS h
+        ), ins AS (
+            INSERT INTO events (stream_id, version, event_type, data, metadata, prev_hash, hash)
+            SELECT $1, $2::bigint + 1, $3, j.d, j.m, prev.h,
+                   sha256(prev.h || convert_to($1 || E'\\n' || ($2::bigint + 1)::text || E'\\n' || $3 || E'\\n'
+                                               || j.d::text || E'\\n' || j.m::text, 'UTF8'))
+            FROM prev, (SELECT $4::jsonb AS d, $5::jsonb AS m) j
+            WHERE prev.h IS NOT NULL
+            RETURNING events.position, events.tx, events.version
+        )
+        SELECT position, tx::text, version FROM ins
+        """
+
     private func appendOne(_ part: StreamAppend, on connection: PGConnection) async throws -> AppendResult {
-        let notify = self.configuration.notifyMode == .inTransaction ? "true" : "false"
-        let parameters: [String?] = [
-            part.streamID.rawValue, String(part.expectedVersion.number),
-            PGArray.text(part.events.map(\.type)), PGArray.text(part.events.map(\.data)),
-            PGArray.text(part.events.map(\.metadata)), notify,
-        ]
         do {
-            let rows = try await connection.query(
-                "SELECT out_position, out_tx::text, out_version FROM append_events($1, $2::bigint, $3::text[], $4::text[], $5::text[], $6::boolean)",
-                parameters
-            ) { reader in
-                (0..<reader.rowCount).map { row in
-                    (LogPosition(transaction: reader.uint64(row, 1), position: reader.int64(row, 0)), reader.int64(row, 2))
+            let rows: [(LogPosition, Int64)]
+            if part.events.count == 1, self.configuration.notifyMode != .inTransaction {
+                let event = part.events[0]
+                rows = try await connection.query(
+                    Self.appendSingleSQL,
+                    [part.streamID.rawValue, String(part.expectedVersion.number), event.type, event.data, event.metadata],
+                    decode: Self.decodeAppended
+                )
+                guard !rows.isEmpty else {
+                    throw EventStoreError(.wrongExpectedVersion, "stale expected version", sqlState: "TR001")
                 }
+            } else {
+                let notify = self.configuration.notifyMode == .inTransaction ? "true" : "false"
+                rows = try await connection.query(
+                    "SELECT out_position, out_tx::text, out_version FROM append_events($1, $2::bigint, $3::text[], $4::text[], $5::text[], $6::boolean)",
+                    [
+                        part.streamID.rawValue, String(part.expectedVersion.number),
+                        PGArray.text(part.events.map(\.type)), PGArray.text(part.events.map(\.data)),
+                        PGArray.text(part.events.map(\.metadata)), notify,
+                    ],
+                    decode: Self.decodeAppended
+                )
             }
             return AppendResult(
                 streamID: part.streamID, firstVersion: rows.first?.1 ?? 0, lastVersion: rows.last?.1 ?? 0, positions: rows.map(\.0)
@@ -204,6 +234,12 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    static func decodeAppended(_ reader: PGResultReader) -> [(LogPosition, Int64)] {
+        (0..<reader.rowCount).map { row in
+            (LogPosition(transaction: reader.uint64(row, 1), position: reader.int64(row, 0)), reader.int64(row, 2))
+        }
+    }
+
     static func decodeEvents(_ reader: PGResultReader) -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         events.reserveCapacity(reader.rowCount)
@@ -243,16 +279,18 @@ public final class PostgresEventStore: EventStore {
 /// PostgreSQL array literals for text parameters.
 enum PGArray {
     static func text(_ values: [String]) -> String {
-        var out = "{"
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
         for (index, value) in values.enumerated() {
-            if index > 0 { out += "," }
-            out += "\""
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { out += "\\" }
-                out.unicodeScalars.append(character)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            out += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
