@@ -51,6 +51,11 @@ let package = Package(
         .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "TritonCLITests",
+            dependencies: ["PostgresStore", "EventStore", "triton"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PostgresStoreTests",
             dependencies: ["PostgresStore", "EventStore"],
             swiftSettings: swiftSettings

@@ -17,6 +17,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PostgreSQL connection string; without it an embedded PostgreSQL is started.", valueName: "url"))
     var databaseURL: String?
 
+    @Option(help: "Schema holding Triton's tables.")
+    var schema: String = "triton"
+
     @Option(help: "Data folder of the embedded PostgreSQL.")
     var dataDir: String = ".triton/postgres"
 
@@ -41,7 +44,7 @@ struct Demo: AsyncParsableCommand {
             embedded = postgres
         }
         print("event log: \(PostgresURL.redacted(url))")
-        let store = try PostgresEventStore(configuration: .init(url: url))
+        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.schema))
         defer {
             store.shutdown()
             if self.stopDatabase { try? embedded?.stop() }
@@ -149,7 +152,7 @@ struct DemoDriver {
                 print(String(format: "  t+%3ds  ", seconds) + line)
                 lastLine = line
             }
-            try await Task.sleep(for: self.tick)
+            if self.tick > .zero { try await Task.sleep(for: self.tick) }
         }
         try await self.handler.endFlow(state, metadata: self.meta("executor", .executor, nil))
         return Finished(id: create.flowID, state: state)

@@ -1,0 +1,129 @@
+import EventStore
+import Foundation
+import Testing
+
+@testable import PostgresStore
+
+/// Runs the built `triton` executable as a person or a script would.
+@Suite("triton CLI")
+struct CLITests {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func triton(_ arguments: [String]) throws -> Result {
+        let binary = Self.binary
+        #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build the triton executable first (swift build --build-tests)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    /// The test runner sits next to the executable in .build/<configuration>/.
+    static let binary: URL = {
+        if let path = ProcessInfo.processInfo.environment["TRITON_BINARY"] { return URL(fileURLWithPath: path) }
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("triton")
+    }()
+
+    static func databaseURL() throws -> String {
+        try #require(ProcessInfo.processInfo.environment["TRITON_TEST_DATABASE_URL"], "run the tests through ops/test.sh")
+    }
+
+    static func freshSchema() -> String { "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased() }
+
+    @Test func migrateThenMigrateAgainIsANoOp() throws {
+        let url = try Self.databaseURL()
+        let schema = Self.freshSchema()
+        let first = try Self.triton(["migrate", "--database-url", url, "--schema", schema])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("applied 0001_event_log to schema \(schema)"))
+        let second = try Self.triton(["migrate", "--database-url", url, "--schema", schema, "--output", "json"])
+        #expect(second.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: [String]]
+        #expect(json?["applied"] == [])
+    }
+
+    @Test func auditVerifyPassesThenNamesATamperedRow() async throws {
+        let url = try Self.databaseURL()
+        let schema = Self.freshSchema()
+        let store = try PostgresEventStore(configuration: .init(url: url, schema: schema))
+        defer { store.shutdown() }
+        try await store.migrate()
+        for stream in ["deployflow-a", "deployflow-b"] {
+            _ = try await store.append(
+                to: StreamID(stream), expectedVersion: .noStream,
+                events: (1...3).map { NewEvent(type: "T", data: "{\"n\":\($0)}", metadata: "{\"actor\":\"t\"}") }
+            )
+        }
+        let clean = try Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(clean.stdout.contains("ok: 6 events in 2 streams"))
+
+        try await store.pool.withConnection { connection in
+            try await connection.execute(
+                "SET session_replication_role = replica; UPDATE events SET metadata = '{\"actor\": \"mallory\"}' WHERE stream_id = 'deployflow-b' AND version = 2; SET session_replication_role = origin;"
+            )
+        }
+        let broken = try Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("stream deployflow-b is broken at version 2"), "\(broken.stdout)")
+
+        let json = try Self.triton(["audit", "verify", "--database-url", url, "--schema", schema, "--output", "json"])
+        #expect(json.status == 1)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["ok"] as? Bool == false)
+        #expect(object?["brokenStream"] as? String == "deployflow-b")
+        #expect(object?["brokenVersion"] as? Int == 2)
+    }
+
+    @Test func missingDatabaseURLIsAClearError() throws {
+        let result = try Self.triton(["audit", "verify", "--database-url", ""])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--database-url"))
+    }
+
+    @Test func passwordIsNotPrintedWhenTheServerIsUnreachable() throws {
+        let result = try Self.triton(["migrate", "--database-url", "postgresql://triton:hunter2@127.0.0.1:1/x?connect_timeout=2"])
+        #expect(result.status != 0)
+        #expect(!(result.stdout + result.stderr).contains("hunter2"))
+        #expect((result.stdout + result.stderr).contains("********"))
+    }
+
+    @Test func benchStorePrintsEveryFigure() throws {
+        let url = try Self.databaseURL()
+        let result = try Self.triton(["bench", "store", "--database-url", url, "--seconds", "0.2", "--read-events", "2000", "--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let rows = report?["rows"] as? [[String: Any]] ?? []
+        #expect(rows.count == 8)
+        #expect(rows.filter { $0["ratioToBareInsert"] != nil }.count == 6)
+        #expect((report?["globalReadEvents"] as? Int ?? 0) >= 2000)
+        #expect(result.stderr.contains("append, 8 writer(s)"))
+    }
+
+    @Test func demoRunsARealReleaseAndReplaysIt() throws {
+        let url = try Self.databaseURL()
+        let result = try Self.triton(["demo", "--database-url", url, "--schema", Self.freshSchema(), "--tick-ms", "0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("canary Smoked"))
+        #expect(result.stdout.contains("alice: next"))
+        #expect(result.stdout.components(separatedBy: "replay from the log matches the live state").count == 3)
+        #expect(result.stdout.contains("every hash chain intact"))
+    }
+}
