@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure domain: the DeployFlow decider and batch planner. No I/O, no clock.
@@ -39,10 +41,20 @@ let package = Package(
             dependencies: ["TritonDomain", "EventStore"],
             swiftSettings: swiftSettings
         ),
+        // The simulated cluster: a Kubernetes-compatible API server with CloneSet and pod behaviour.
+        .target(
+            name: "KubeSim",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,6 +62,11 @@ let package = Package(
         ),
         .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubeSimTests",
+            dependencies: ["KubeSim", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TritonCLITests",
             dependencies: ["PostgresStore", "EventStore", "triton"],

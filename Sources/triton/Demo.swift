@@ -150,6 +150,7 @@ struct DemoDriver {
             let line = self.progressLine(state)
             if line != lastLine {
                 print(String(format: "  t+%3ds  ", seconds) + line)
+                fflush(nil)  // progress shows as it happens, even through a pipe
                 lastLine = line
             }
             if self.tick > .zero { try await Task.sleep(for: self.tick) }

@@ -5,14 +5,14 @@ struct Triton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "triton",
         abstract: "Triton: batch releases onto Kubernetes CloneSets, recorded in an append-only event log.",
-        subcommands: [Demo.self, Migrate.self, Audit.self, Bench.self]
+        subcommands: [Demo.self, Sim.self, Migrate.self, Audit.self, Bench.self]
     )
 }
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print their figures.",
-        subcommands: [BenchStore.self]
+        subcommands: [BenchStore.self, BenchSim.self]
     )
 }
 
