@@ -5,30 +5,35 @@ import Foundation
 /// One libpq connection.
 ///
 /// `PGconn` is not thread-safe, and every libpq call blocks its thread until the server answers.
-/// So each connection owns a serial dispatch queue: every call on the handle runs there, one at a
-/// time, and callers `await` the result. The cooperative thread pool never blocks on libpq.
-/// The handle is only touched from that queue (or by `deinit`, when no one else can), which is what
-/// makes the `@unchecked Sendable` sound.
+/// So each connection owns a thread (``BlockingWorker``): every call on the handle runs there, one
+/// at a time, and callers `await` the result. The cooperative thread pool never blocks on libpq.
+/// The handle is only touched from that thread, which is what makes the `@unchecked Sendable` sound.
 final class PGConnection: @unchecked Sendable {
     private let handle: OpaquePointer
-    private let queue: DispatchQueue
-    /// Set (on the queue) when the server connection was found dead; the pool then discards it.
+    private let worker: BlockingWorker
+    /// Set (on its thread) when the server connection was found dead; the pool then discards it.
     private(set) var isBroken = false
 
-    private init(handle: OpaquePointer, queue: DispatchQueue) {
+    private init(handle: OpaquePointer, worker: BlockingWorker) {
         self.handle = handle
-        self.queue = queue
+        self.worker = worker
     }
 
     deinit {
-        PQfinish(self.handle)
+        let handle = UncheckedHandle(pointer: self.handle)
+        self.worker.submit { PQfinish(handle.pointer) }
+        self.worker.stop()
+    }
+
+    private struct UncheckedHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
     }
 
     /// Opens a connection (off the cooperative pool) and sets the session up for `schema`.
     static func connect(url: String, schema: String?, applicationName: String = "triton") async throws -> PGConnection {
-        let queue = DispatchQueue(label: "triton.pg.connection")
+        let worker = BlockingWorker(name: "triton.pg.connection")
         let connection: PGConnection = try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            worker.submit {
                 guard let handle = PQconnectdb(url) else {
                     continuation.resume(throwing: EventStoreError(.connectionFailed, "libpq could not allocate a connection"))
                     return
@@ -36,10 +41,11 @@ final class PGConnection: @unchecked Sendable {
                 guard PQstatus(handle) == CONNECTION_OK else {
                     let message = PGConnection.lastError(handle)
                     PQfinish(handle)
+                    worker.stop()
                     continuation.resume(throwing: EventStoreError(.connectionFailed, "cannot connect to PostgreSQL at \(PostgresURL.redacted(url)): \(message)"))
                     return
                 }
-                continuation.resume(returning: PGConnection(handle: handle, queue: queue))
+                continuation.resume(returning: PGConnection(handle: handle, worker: worker))
             }
         }
         var setup = "SET application_name = \(PGConnection.quoteLiteral(applicationName)); SET client_min_messages = warning;"
@@ -59,17 +65,32 @@ final class PGConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs one parameterised statement (`PQexecParams`, text format) and hands the result to
-    /// `decode` on the connection's queue, before the result is freed.
+    /// Runs one parameterised statement (text format) and hands the result to `decode` on the
+    /// connection's thread, before the result is freed. The statement is prepared on this connection
+    /// the first time it is seen and executed by name afterwards, so it is parsed and planned once.
     func query<T: Sendable>(
         _ sql: String, _ parameters: [String?] = [], decode: @escaping @Sendable (PGResultReader) throws -> T
     ) async throws -> T {
         try await self.run { handle in
-            let result = PGConnection.execParams(handle, sql, parameters)
+            let name = try self.preparedName(for: sql, parameterCount: parameters.count, handle: handle)
+            let result = PGConnection.execPrepared(handle, name, parameters)
             defer { PQclear(result) }
             try self.check(result)
             return try decode(PGResultReader(result: result!))
         }
+    }
+
+    /// SQL text → prepared statement name; only touched on the connection's thread.
+    private var preparedStatements: [String: String] = [:]
+
+    private func preparedName(for sql: String, parameterCount: Int, handle: OpaquePointer) throws -> String {
+        if let name = self.preparedStatements[sql] { return name }
+        let name = "triton_\(self.preparedStatements.count + 1)"
+        let result = PQprepare(handle, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        try self.check(result)
+        self.preparedStatements[sql] = name
+        return name
     }
 
     /// Runs a statement whose rows are not needed.
@@ -77,10 +98,10 @@ final class PGConnection: @unchecked Sendable {
         _ = try await self.query(sql, parameters) { _ in () }
     }
 
-    /// Runs `body` with the raw handle on the connection's queue (for LISTEN polling).
+    /// Runs `body` with the raw handle on the connection's thread (for LISTEN polling).
     func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            self.queue.async {
+            self.worker.submit {
                 do {
                     continuation.resume(returning: try body(self.handle))
                 } catch {
@@ -95,15 +116,15 @@ final class PGConnection: @unchecked Sendable {
 
     // MARK: - Private Methods -
 
-    private static func execParams(_ handle: OpaquePointer, _ sql: String, _ parameters: [String?]) -> OpaquePointer? {
+    private static func execPrepared(_ handle: OpaquePointer, _ name: String, _ parameters: [String?]) -> OpaquePointer? {
         if parameters.isEmpty {
-            return PQexecParams(handle, sql, 0, nil, nil, nil, nil, 0)
+            return PQexecPrepared(handle, name, 0, nil, nil, nil, 0)
         }
         var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         return cStrings.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
-                PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+                PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
             }
         }
     }

@@ -27,8 +27,9 @@ extension PostgresEventStore {
             } catch {
                 self.logger.debug("NOTIFY failed; other processes will poll", metadata: ["error": "\(error)"])
             }
-            // Coalesce: appends during this pause cost one more NOTIFY at most.
-            try? await Task.sleep(for: .milliseconds(2))
+            // Coalesce: however many appends land during this pause, they cost one more NOTIFY at
+            // most. Other processes learn of new events within about this long.
+            try? await Task.sleep(for: self.configuration.notifyCoalescing)
         }
     }
 
@@ -59,7 +60,7 @@ extension PostgresEventStore {
 
 enum PGListen {
     /// Waits up to `timeoutMilliseconds` for notifications on a LISTENing connection and returns
-    /// how many arrived. Runs on the connection's queue.
+    /// how many arrived. Runs on the connection's thread.
     static func wait(_ handle: OpaquePointer, timeoutMilliseconds: Int32) throws -> Int {
         var count = Self.drain(handle)
         if count > 0 { return count }

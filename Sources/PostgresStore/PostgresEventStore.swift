@@ -34,6 +34,8 @@ public final class PostgresEventStore: EventStore {
         public var pollInterval: Duration
         /// Shown in `pg_stat_activity`. Defaults to `triton`.
         public var applicationName: String
+        /// `.coalesced`: at most one NOTIFY per this interval. Defaults to `10` milliseconds.
+        public var notifyCoalescing: Duration = .milliseconds(10)
 
         public init(
             url: String, schema: String = "triton", poolSize: Int = 10, notifyMode: NotifyMode = .coalesced,

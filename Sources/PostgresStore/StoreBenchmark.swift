@@ -110,7 +110,7 @@ public enum StoreBenchmark {
             )
             try await store.migrate()
             let background = Task { await store.run() }
-            let cases: [(Int, Int)] = mode == .coalesced ? [(1, 1), (8, 1), (1, 10), (8, 10)] : [(8, 1)]
+            let cases: [(Int, Int)] = mode == .coalesced ? [(1, 1), (8, 1), (1, 10), (8, 10)] : [(1, 1), (8, 1)]
             for (writers, perAppend) in cases {
                 progress("append, \(writers) writer(s) × \(perAppend) event(s), notify \(mode.rawValue)…")
                 let rate = try await Self.measure(writers: writers, seconds: options.seconds) { writer in

@@ -111,8 +111,8 @@ struct CLITests {
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let rows = report?["rows"] as? [[String: Any]] ?? []
-        #expect(rows.count == 8)
-        #expect(rows.filter { $0["ratioToBareInsert"] != nil }.count == 6)
+        #expect(rows.count == 10)
+        #expect(rows.filter { $0["ratioToBareInsert"] != nil }.count == 8)
         #expect((report?["globalReadEvents"] as? Int ?? 0) >= 2000)
         #expect(result.stderr.contains("append, 8 writer(s)"))
     }
