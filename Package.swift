@@ -41,6 +41,12 @@ let package = Package(
             dependencies: ["TritonDomain", "EventStore"],
             swiftSettings: swiftSettings
         ),
+        // Projections of the log into PostgreSQL query tables (flows, batches, pods, instances).
+        .target(
+            name: "TritonProjections",
+            dependencies: ["TritonDomain", "EventStore", "PostgresStore", "TritonEngine"],
+            swiftSettings: swiftSettings
+        ),
         // The simulated cluster: a Kubernetes-compatible API server with CloneSet and pod behaviour.
         .target(
             name: "KubeSim",
@@ -54,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "KubeSim",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,6 +71,11 @@ let package = Package(
         .testTarget(
             name: "KubeSimTests",
             dependencies: ["KubeSim", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TritonProjectionsTests",
+            dependencies: ["TritonProjections", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -52,7 +52,7 @@ struct CLITests {
         let schema = Self.freshSchema()
         let first = try Self.triton(["migrate", "--database-url", url, "--schema", schema])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("applied 0001_event_log to schema \(schema)"))
+        #expect(first.stdout.contains("applied 0001_event_log, 0002_projections to schema \(schema)"))
         let second = try Self.triton(["migrate", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(second.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: [String]]
@@ -117,13 +117,39 @@ struct CLITests {
         #expect(result.stderr.contains("append, 8 writer(s)"))
     }
 
-    @Test func demoRunsARealReleaseAndReplaysIt() throws {
+    @Test func demoRunsARealReleaseThenFlowsReadBackAndRebuild() throws {
         let url = try Self.databaseURL()
-        let result = try Self.triton(["demo", "--database-url", url, "--schema", Self.freshSchema(), "--tick-ms", "0"])
+        let schema = Self.freshSchema()
+        let result = try Self.triton(["demo", "--database-url", url, "--schema", schema, "--tick-ms", "0"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("canary Smoked"))
         #expect(result.stdout.contains("alice: next"))
         #expect(result.stdout.components(separatedBy: "replay from the log matches the live state").count == 3)
         #expect(result.stdout.contains("every hash chain intact"))
+
+        let list = try Self.triton(["flow", "list", "--database-url", url, "--schema", schema, "--namespace", "prod", "--output", "json"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let flows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(flows.count == 2)
+        #expect(flows.allSatisfy { $0["phase"] as? String == "Success" && $0["finished"] as? Bool == true })
+        let update = try #require(flows.first { $0["action"] as? String == "update" })
+        #expect(update["batches"] as? Int == 4)
+        #expect(update["finishedReplicas"] as? Int == 10)
+        let conditions = update["conditions"] as? [[String: Any]] ?? []
+        #expect(conditions.map { $0["batchSize"] as? Int } == [1, 3, 3, 3])
+        #expect(conditions.first?["canary"] as? Bool == true)
+
+        let get = try Self.triton(["flow", "get", update["name"] as? String ?? "", "--database-url", url, "--schema", schema])
+        #expect(get.status == 0)
+        #expect(get.stdout.contains("batch 1 (canary): Baked"))
+
+        let missing = try Self.triton(["flow", "get", "no-such-flow", "--database-url", url, "--schema", schema])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no flow named 'no-such-flow'"))
+
+        let rebuild = try Self.triton(["projections", "rebuild", "--database-url", url, "--schema", schema, "--output", "json"])
+        #expect(rebuild.status == 0, "\(rebuild.stdout)")
+        let report = try JSONSerialization.jsonObject(with: Data(rebuild.stdout.utf8)) as? [String: Any]
+        #expect(report?["identical"] as? Bool == true)
     }
 }
