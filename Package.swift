@@ -47,6 +47,12 @@ let package = Package(
             dependencies: ["TritonDomain", "EventStore", "PostgresStore", "TritonEngine"],
             swiftSettings: swiftSettings
         ),
+        // A stand-in cluster and release driver for the demo and tests (until the engine drives the sim).
+        .target(
+            name: "TritonDemo",
+            dependencies: ["TritonDomain", "EventStore", "TritonEngine"],
+            swiftSettings: swiftSettings
+        ),
         // The simulated cluster: a Kubernetes-compatible API server with CloneSet and pod behaviour.
         .target(
             name: "KubeSim",
@@ -60,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TritonProjectionsTests",
-            dependencies: ["TritonProjections", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
+            dependencies: ["TritonProjections", "TritonDemo", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

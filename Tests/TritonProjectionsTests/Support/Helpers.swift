@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import PostgresStore
+import TritonDemo
 import TritonDomain
 import TritonEngine
 
@@ -15,7 +16,7 @@ extension PostgresEventStore {
     /// A single integer (e.g. a count).
     func integer(_ sql: String, _ parameters: [String?] = []) async throws -> Int {
         let value = try await self.column(sql, parameters).first ?? nil
-        guard let text = value, let number = Int(text) else { throw DriverError(message: "\(sql): not an integer: \(value ?? "NULL")") }
+        guard let text = value, let number = Int(text) else { throw ReleaseDriverError(description: "\(sql): not an integer: \(value ?? "NULL")") }
         return number
     }
 
@@ -29,10 +30,12 @@ extension PostgresEventStore {
 func runBothReleases(
     _ store: PostgresEventStore, onUpdateSecond: (DeployFlow.State) async throws -> Void = { _ in }
 ) async throws -> (created: DeployFlow.State, updated: DeployFlow.State) {
-    var driver = ReleaseDriver(handler: CommandHandler(store: store))
-    let created = try await driver.release(Releases.create())
+    var driver = ReleaseDriver(handler: CommandHandler(store: store), now: Date(timeIntervalSince1970: 1_760_000_000))
+    driver.approverDelay = 2
+    let created = try await driver.release(DemoReleases.create())
     let updated = try await driver.release(
-        Releases.canaryUpdate(existingPods: driver.cluster.live.map(\.name)), onSecond: onUpdateSecond
+        DemoReleases.canaryUpdate(existingPods: driver.cluster.live.map(\.name)),
+        onSecond: { _, state, _ in try await onUpdateSecond(state) }
     )
     return (created, updated)
 }

@@ -3,43 +3,69 @@ import Foundation
 import TritonDomain
 import TritonEngine
 
-/// Plays observer, timer worker, executor and approver around the decider, one simulated second at a
-/// time, as `triton demo`'s DemoDriver does — without sleeping or printing. `onSecond` sees the state
-/// after every simulated second (for checks mid-release).
-struct ReleaseDriver {
-    let handler: CommandHandler
-    var cluster = SimCluster()
-    var now = Date(timeIntervalSince1970: 1_760_000_000)
-    /// Simulated seconds the approver looks before saying `next`.
-    var approverDelay = 2
+/// Plays observer, timer worker, executor and approver around the decider against an
+/// ``InMemoryCluster``, one simulated second at a time, appending every command's events through the
+/// ``CommandHandler`` — the whole release goes through the real decider and the real event log.
+public struct ReleaseDriver: Sendable {
+    public let handler: CommandHandler
+    public var cluster = InMemoryCluster()
+    /// Simulated time; every command carries it.
+    public var now: Date
+    /// Simulated seconds the approver looks before saying `next`. Defaults to `3`.
+    public var approverDelay = 3
+    /// The approver's name in the log. Defaults to `alice`.
+    public var approver = "alice"
 
-    mutating func release(
-        _ create: DeployFlow.CreateFlow, onSecond: (DeployFlow.State) async throws -> Void = { _ in }
+    public init(handler: CommandHandler, now: Date) {
+        self.handler = handler
+        self.now = now
+    }
+
+    /// Creates the flow and drives it until it finishes; `onNext` sees each approval with its reason,
+    /// `onSecond` the state after every simulated second (for progress and checks mid-release).
+    public mutating func release(
+        _ create: DeployFlow.CreateFlow,
+        onNext: (String) -> Void = { _ in },
+        onSecond: (Int, DeployFlow.State, InMemoryCluster) async throws -> Void = { _, _, _ in }
     ) async throws -> DeployFlow.State {
-        var state = try await self.handler.createFlow(create, metadata: self.meta("alice", .cli, "release \(create.appSpec.image)"))
+        var state = try await self.handler.createFlow(
+            create, metadata: self.meta(self.approver, .cli, "release \(create.appSpec.image)")
+        )
         var waitingSince: Int?
         var seconds = 0
         while !state.isFinished {
             seconds += 1
-            guard seconds < 600 else { throw DriverError(message: "\(create.flowID) did not finish in 600 simulated seconds") }
+            guard seconds < 600 else {
+                throw ReleaseDriverError(description: "flow \(create.flowID) did not finish in 600 simulated seconds")
+            }
             self.now += 1
             self.cluster.tick()
+            // Observer.
             let (workload, pods) = self.cluster.observe()
             state = try await self.send(.observeWorkload(workload), create.flowID, "observer", .observer)
             for pod in pods { state = try await self.send(.observePod(pod), create.flowID, "observer", .observer) }
+            // Timer worker.
             for timer in state.pendingTimers where timer.dueAt <= self.now {
                 state = try await self.send(.timerFired(id: timer.id), create.flowID, "timer", .timer)
             }
+            // Executor.
             state = try await self.execute(state, create)
-            if DeployFlow.waitingStep(state) != nil {
+            // Approver: looks for a while, then says next.
+            if let step = DeployFlow.waitingStep(state) {
                 let since = waitingSince ?? seconds
                 waitingSince = since
                 if seconds - since >= self.approverDelay {
-                    state = try await self.send(.next, create.flowID, "alice", .cli, reason: "looks good")
+                    let reason: String
+                    switch step {
+                    case .pullIn(let batch): reason = "canary batch \(batch) smoke-tested: pull it into traffic"
+                    case .startBatch(let batch): reason = "metrics healthy: start batch \(batch)"
+                    }
+                    onNext(reason)
+                    state = try await self.send(.next, create.flowID, self.approver, .cli, reason: reason)
                     waitingSince = nil
                 }
             }
-            try await onSecond(state)
+            try await onSecond(seconds, state, self.cluster)
         }
         try await self.handler.endFlow(state, metadata: self.meta("executor", .executor, nil))
         return state
@@ -50,7 +76,8 @@ struct ReleaseDriver {
         if state.phase == .initializing, !state.workloadPrepared {
             let rv = self.cluster.prepare(image: create.appSpec.image)
             state = try await self.send(
-                .mutationApplied(key: "prepare", kind: .prepareWorkload, resourceVersion: rv), create.flowID, "executor", .executor)
+                .mutationApplied(key: "prepare", kind: .prepareWorkload, resourceVersion: rv), create.flowID, "executor", .executor
+            )
         }
         guard let intent = DeployFlow.desiredWorkload(state) else { return state }
         let key = "workload r=\(intent.replicas) p=\(intent.partition.map(String.init) ?? "-") paused=\(intent.paused) delete=\(intent.podsToDelete.sorted())"
@@ -79,30 +106,7 @@ struct ReleaseDriver {
     }
 }
 
-struct DriverError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { self.message }
-}
-
-/// The two releases of the demo: a create of `prod/checkout` (10 pods, batches of 5, auto) and the
-/// article's canary update to v2 (canary 1, batches of 3, manual).
-enum Releases {
-    static let instance = InstanceRef(namespace: "prod", name: "checkout")
-
-    static func create(_ id: String = "checkout-create") -> DeployFlow.CreateFlow {
-        DeployFlow.CreateFlow(
-            flowID: FlowID(id), instance: Self.instance, action: .create,
-            appSpec: AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v1"),
-            currentReplicas: 0, targetReplicas: 10, strategy: Strategy(batchSize: .count(5), mode: .auto, batchIntervalSeconds: 2)
-        )
-    }
-
-    static func canaryUpdate(_ id: String = "checkout-update", existingPods: [String]) -> DeployFlow.CreateFlow {
-        DeployFlow.CreateFlow(
-            flowID: FlowID(id), instance: Self.instance, action: .update,
-            appSpec: AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v2"),
-            currentReplicas: 10, targetReplicas: 10, existingPods: existingPods,
-            strategy: Strategy(batchSize: .count(3), canary: 1, mode: .manual)
-        )
-    }
+public struct ReleaseDriverError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }

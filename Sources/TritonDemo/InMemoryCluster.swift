@@ -1,24 +1,25 @@
 import TritonDomain
 
-/// A small in-memory stand-in for a CloneSet and its pods, used only by `triton demo` to feed the
-/// decider realistic observations: pods appear, schedule, start, become ContainersReady, and are Ready
-/// only when their traffic gate is True. (The simulated Kubernetes API server replaces it for `serve`.)
-struct DemoCluster {
-    struct Pod {
-        var name: String
-        var revision: String
+/// A small in-memory stand-in for a CloneSet and its pods, used by `triton demo` and by tests to
+/// feed the decider realistic observations without a cluster: pods appear, schedule, start, become
+/// ContainersReady, and are Ready only when their traffic gate is True. (The engine drives the
+/// simulated Kubernetes API server instead.)
+public struct InMemoryCluster: Sendable {
+    public struct Pod: Sendable {
+        public var name: String
+        public var revision: String
         var age = 0
         var gate: GateStatus = .absent
         var gone = false
         var goneReported = false
 
-        var phase: PodPhase { self.age >= 2 ? .running : .pending }
-        var scheduled: Bool { self.age >= 1 }
-        var containersReady: Bool { self.age >= 3 }
-        var ready: Bool { self.containersReady && self.gate == .true }
+        public var phase: PodPhase { self.age >= 2 ? .running : .pending }
+        public var scheduled: Bool { self.age >= 1 }
+        public var containersReady: Bool { self.age >= 3 }
+        public var ready: Bool { self.containersReady && self.gate == .true }
     }
 
-    var exists = false
+    public var exists = false
     var replicas = 0
     var partition: Int?
     var paused = false
@@ -26,14 +27,15 @@ struct DemoCluster {
     var currentRevision = ""
     var generation = 0
     var resourceVersion = 0
-    var pods: [Pod] = []
-    private var nextPodNumber = 0
+    public var pods: [Pod] = []
     private var random = 0x2545_F491_4F6C_DD1D as UInt64
 
-    var live: [Pod] { self.pods.filter { !$0.gone } }
+    public init() {}
+
+    public var live: [Pod] { self.pods.filter { !$0.gone } }
 
     /// Creates the CloneSet or sets a new template revision (the executor's `prepareWorkload`).
-    mutating func prepare(image: String) -> String {
+    public mutating func prepare(image: String) -> String {
         if !self.exists { self.currentRevision = Self.revision(of: image) }
         self.exists = true
         self.updateRevision = Self.revision(of: image)
@@ -41,7 +43,7 @@ struct DemoCluster {
     }
 
     /// Converges spec fields to the flow's intent (the executor's `scaleWorkload` / `deletePods`).
-    mutating func apply(_ intent: DeployFlow.WorkloadIntent) -> String {
+    public mutating func apply(_ intent: DeployFlow.WorkloadIntent) -> String {
         self.replicas = intent.replicas
         self.partition = intent.partition
         self.paused = intent.paused
@@ -53,13 +55,13 @@ struct DemoCluster {
     }
 
     /// Sets a pod's traffic gate (the executor's `setGate`).
-    mutating func setGate(_ pod: String, _ status: GateStatus) -> String {
+    public mutating func setGate(_ pod: String, _ status: GateStatus) -> String {
         if let index = self.pods.firstIndex(where: { $0.name == pod && !$0.gone }) { self.pods[index].gate = status }
         return self.bump()
     }
 
     /// One second of cluster time: pods progress, and the controller reconciles.
-    mutating func tick() {
+    public mutating func tick() {
         for index in self.pods.indices where !self.pods[index].gone { self.pods[index].age += 1 }
         guard self.exists, !self.paused else { return }
         var live = self.live
@@ -84,7 +86,7 @@ struct DemoCluster {
     }
 
     /// What the observer would report now; pods that went away are reported once as gone.
-    mutating func observe() -> (WorkloadObservation, [PodObservation]) {
+    public mutating func observe() -> (WorkloadObservation, [PodObservation]) {
         let live = self.live
         let updated = live.filter { $0.revision == self.updateRevision }
         let workload = WorkloadObservation(
@@ -109,7 +111,7 @@ struct DemoCluster {
     }
 
     /// Pending / Running / Ready / Failed, as the UI shows them.
-    var counts: String {
+    public var counts: String {
         let live = self.live
         let pending = live.filter { $0.phase == .pending }.count
         let ready = live.filter(\.ready).count
@@ -128,7 +130,6 @@ struct DemoCluster {
             self.random = self.random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             suffix.append(alphabet[Int((self.random >> 33) % UInt64(alphabet.count))])
         }
-        self.nextPodNumber += 1
         return "checkout-\(suffix)"
     }
 
