@@ -63,6 +63,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The cluster port implemented on the in-process simulated cluster.
+        .target(
+            name: "TritonSimAdapter",
+            dependencies: ["TritonEngine", "TritonDomain", "KubeSim"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "triton",
             dependencies: [
@@ -82,6 +88,11 @@ let package = Package(
         .testTarget(
             name: "TritonProjectionsTests",
             dependencies: ["TritonProjections", "TritonDemo", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TritonEngineTests",
+            dependencies: ["TritonEngine", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -30,7 +30,7 @@ extension DeployFlow {
                 return Self.abort(state, "\(spec.instance) does not exist; \(spec.action.rawValue) needs it", at: at)
             }
             if state.phase == .pending { return [.flowInitializing(FlowInitializing(at: at))] }
-            guard state.workloadPrepared, workload.exists else { return [] }
+            guard state.workloadPrepared, workload.exists, Self.surgeRemoved(state, spec) else { return [] }
             return [.batchStarted(BatchStarted(batch: 1, at: at))]
         case .batchStarted, .batchFinished:
             if state.workload?.exists == false {
@@ -66,6 +66,7 @@ extension DeployFlow {
         let n = batch.number
         switch batch.removal {
         case .none, .done:
+            guard Self.surgeRemoved(state, spec) else { return [] }
             return [.batchFinished(BatchFinished(batch: n, at: at))]
         case .notStarted:
             return [.pullOutStarted(PullOutStarted(batch: n, pods: batch.removedPods.map(\.name), at: at))]
@@ -129,6 +130,22 @@ extension DeployFlow {
         if pods.allSatisfy(\.containersReady) { return .smoked }
         if pods.allSatisfy({ $0.phase == .running }) { return .smoking }
         return .pending
+    }
+
+    /// Update / rollback: the CloneSet is at the flow's replica count (no surge is active). The first
+    /// batch starts, and a Baked batch finishes, only then: the batch arithmetic (`replicas` = N + batch
+    /// size) assumes N active pods. Without it, a batch started at once after the previous one (auto mode
+    /// without interval, a quick `next`) raises `replicas` while the old pods are still there and the
+    /// CloneSet surges beyond N + batch size; and a flow started after a failed one (whose surge pods
+    /// are still there) never gets all of its batch's pods. Other actions: always true.
+    static func surgeRemoved(_ state: State, _ spec: Spec) -> Bool {
+        switch spec.action {
+        case .update, .rollback:
+            guard let workload = state.workload, workload.exists else { return false }
+            return workload.replicas <= spec.targetReplicas
+        case .create, .scaleOut, .scaleIn, .restart:
+            return true
+        }
     }
 
     /// Manual mode stops a canary batch at Smoked (unless `noPullIn` or a `continueTo` covers it).

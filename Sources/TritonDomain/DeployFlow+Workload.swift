@@ -34,6 +34,11 @@ extension DeployFlow {
     /// - scaleIn: `replicas` drops and `podsToDelete` names the pods once a batch's pull-out wait is over.
     /// - Restart: `replicas` = current + the running batch's surge until its old pods may be deleted; then
     ///   `replicas` = current with `podsToDelete` naming them (one patch), so capacity never drops.
+    ///
+    /// An update or rollback starts from N pods: while Initializing, pods beyond N that are not Ready (the
+    /// failed surge an earlier flow left behind) are named in `podsToDelete`, so the CloneSet removes
+    /// exactly those and not healthy ones (with the target template set, a rollback's old pods are the
+    /// "updated" ones and `partition` would protect the failed pods instead).
     public static func desiredWorkload(_ state: State) -> WorkloadIntent? {
         guard let spec = state.spec, !state.phase.isTerminal, state.phase != .pending else { return nil }
         let started = state.batches.filter(\.isStarted)
@@ -47,7 +52,7 @@ extension DeployFlow {
                 if pod.role == .removed, pod.pulledOut { gates[pod.name] = .false }
             }
         }
-        let podsToDelete = deleting.flatMap { $0.removedPods.filter { !$0.gone }.map(\.name) }
+        var podsToDelete = deleting.flatMap { $0.removedPods.filter { !$0.gone }.map(\.name) }
         let n = spec.targetReplicas
         let c = spec.currentReplicas
         var replicas: Int
@@ -57,6 +62,7 @@ extension DeployFlow {
             let surge = running.map { $0.phase == .baked ? 0 : $0.size } ?? 0
             replicas = n + surge
             partition = n - bakedPods
+            podsToDelete += Self.leftoverPods(state, spec)
         case .create:
             replicas = started.reduce(0) { $0 + $1.size }
             partition = 0
@@ -71,5 +77,16 @@ extension DeployFlow {
         return WorkloadIntent(
             replicas: replicas, partition: partition, paused: state.paused, podsToDelete: podsToDelete, gates: gates
         )
+    }
+
+    /// Update / rollback while Initializing: the not-Ready pods beyond N (at most the surplus), failing
+    /// ones first, in order of first observation.
+    static func leftoverPods(_ state: State, _ spec: Spec) -> [String] {
+        guard state.phase == .initializing, let workload = state.workload, workload.exists else { return [] }
+        let surplus = workload.replicas - spec.targetReplicas
+        guard surplus > 0 else { return [] }
+        let candidates = state.pods.filter { !$0.gone && !$0.terminating && !$0.ready }
+        let ordered = candidates.filter { $0.failureReason != nil } + candidates.filter { $0.failureReason == nil }
+        return ordered.prefix(surplus).map(\.name)
     }
 }

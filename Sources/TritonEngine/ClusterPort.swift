@@ -1,0 +1,171 @@
+import Foundation
+import TritonDomain
+
+/// What the engine needs from Kubernetes, in engine terms: read the instance's CloneSet and pods, and
+/// apply the few declarative mutations a flow makes. Every mutation returns the resourceVersion the API
+/// server gave the object it changed.
+///
+/// Implementations: `SimClusterPort` (TritonSimAdapter) on the simulated cluster; a port over a real
+/// API server client plugs in the same way.
+public protocol ClusterPort: Sendable {
+    /// The instance's CloneSet, or `nil` when it does not exist.
+    func workload(_ instance: InstanceRef) async throws -> ClusterWorkload?
+
+    /// The instance's pods (those the CloneSet's selector matches), terminating ones included; `[]` when
+    /// the CloneSet does not exist.
+    func pods(_ instance: InstanceRef) async throws -> [ClusterPod]
+
+    /// Creates the CloneSet for a `create` flow (DESIGN §2): replicas 0, Triton labels and selector, the
+    /// readiness gate, a preStop hook, `updateStrategy {ReCreate, maxUnavailable 0, maxSurge 60%,
+    /// partition 0}`. When the CloneSet already exists (a create applied but not recorded) it is left as
+    /// it is and its resourceVersion returned.
+    func createWorkload(_ instance: InstanceRef, appSpec: AppSpec) async throws -> String
+
+    /// Sets the pod template to `appSpec`'s (update / rollback) with `partition` = the current
+    /// `spec.replicas`, so nothing rolls until the flow lowers it. Declarative: applying it twice is
+    /// harmless.
+    func setTemplate(_ instance: InstanceRef, appSpec: AppSpec) async throws -> String
+
+    /// Sets `replicas`, `updateStrategy.partition` (when not `nil`), `updateStrategy.paused` and (when not
+    /// empty) `scaleStrategy.podsToDelete` in one merge patch. Gates are not touched.
+    func apply(_ intent: DeployFlow.WorkloadIntent, to instance: InstanceRef) async throws -> String
+
+    /// Sets the `apps.triton.io/ready` condition of a pod (`.true` or `.false`) with a strategic-merge
+    /// patch on its `status` subresource.
+    func setGate(_ instance: InstanceRef, pod: String, to status: GateStatus) async throws -> String
+}
+
+/// The CloneSet as the engine sees it.
+public struct ClusterWorkload: Sendable, Hashable {
+    public var resourceVersion: String
+    public var generation: Int
+    /// `spec.replicas`.
+    public var replicas: Int
+    /// `spec.updateStrategy.partition` when it is a number (`nil` when absent or a percent).
+    public var partition: Int?
+    /// `spec.updateStrategy.paused`.
+    public var paused: Bool
+    /// `spec.scaleStrategy.podsToDelete`.
+    public var podsToDelete: [String]
+    /// The image of the template's first container.
+    public var image: String?
+    public var status: Status
+
+    /// `status` of the CloneSet.
+    public struct Status: Sendable, Hashable {
+        public var observedGeneration: Int
+        public var replicas: Int
+        public var readyReplicas: Int
+        public var updatedReplicas: Int
+        public var updatedReadyReplicas: Int
+        public var updateRevision: String?
+        public var currentRevision: String?
+
+        public init(
+            observedGeneration: Int = 0, replicas: Int = 0, readyReplicas: Int = 0, updatedReplicas: Int = 0,
+            updatedReadyReplicas: Int = 0, updateRevision: String? = nil, currentRevision: String? = nil
+        ) {
+            self.observedGeneration = observedGeneration
+            self.replicas = replicas
+            self.readyReplicas = readyReplicas
+            self.updatedReplicas = updatedReplicas
+            self.updatedReadyReplicas = updatedReadyReplicas
+            self.updateRevision = updateRevision
+            self.currentRevision = currentRevision
+        }
+    }
+
+    public init(
+        resourceVersion: String, generation: Int, replicas: Int, partition: Int?, paused: Bool, podsToDelete: [String],
+        image: String?, status: Status
+    ) {
+        self.resourceVersion = resourceVersion
+        self.generation = generation
+        self.replicas = replicas
+        self.partition = partition
+        self.paused = paused
+        self.podsToDelete = podsToDelete
+        self.image = image
+        self.status = status
+    }
+
+    /// What the flow is told about the workload.
+    public var observation: WorkloadObservation {
+        WorkloadObservation(
+            exists: true, replicas: self.status.replicas, readyReplicas: self.status.readyReplicas,
+            updatedReplicas: self.status.updatedReplicas, updatedReadyReplicas: self.status.updatedReadyReplicas,
+            updateRevision: self.status.updateRevision, currentRevision: self.status.currentRevision,
+            observedGeneration: self.status.observedGeneration
+        )
+    }
+}
+
+/// A pod of the instance as the engine sees it.
+public struct ClusterPod: Sendable, Hashable {
+    public var name: String
+    public var uid: String
+    public var resourceVersion: String
+    /// The `controller-revision-hash` label.
+    public var revision: String?
+    public var phase: PodPhase
+    /// PodScheduled is True.
+    public var scheduled: Bool
+    /// ContainersReady is True.
+    public var containersReady: Bool
+    /// Ready is True.
+    public var ready: Bool
+    /// The `apps.triton.io/ready` condition.
+    public var gate: GateStatus
+    /// The first container waiting reason, if any container is waiting.
+    public var waitingReason: String?
+    /// Sum over the containers.
+    public var restartCount: Int
+    /// The pod has a deletion timestamp.
+    public var terminating: Bool
+
+    public init(
+        name: String, uid: String = "", resourceVersion: String = "", revision: String?, phase: PodPhase, scheduled: Bool,
+        containersReady: Bool, ready: Bool, gate: GateStatus, waitingReason: String?, restartCount: Int, terminating: Bool
+    ) {
+        self.name = name
+        self.uid = uid
+        self.resourceVersion = resourceVersion
+        self.revision = revision
+        self.phase = phase
+        self.scheduled = scheduled
+        self.containersReady = containersReady
+        self.ready = ready
+        self.gate = gate
+        self.waitingReason = waitingReason
+        self.restartCount = restartCount
+        self.terminating = terminating
+    }
+
+    /// What the flow is told about the pod; `updateRevision` is the CloneSet's `status.updateRevision`.
+    public func observation(updateRevision: String?) -> PodObservation {
+        PodObservation(
+            name: self.name, revision: self.revision,
+            isUpdated: updateRevision != nil && self.revision == updateRevision, phase: self.phase,
+            scheduled: self.scheduled, containersReady: self.containersReady, ready: self.ready, gate: self.gate,
+            waitingReason: self.waitingReason, restartCount: self.restartCount, terminating: self.terminating
+        )
+    }
+}
+
+/// The labels Triton puts on an instance's CloneSet, its selector and its pods (DESIGN §2).
+public enum TritonLabels {
+    public static let gateCondition = "apps.triton.io/ready"
+    public static let managedBy = "managed-by"
+    public static let managedByValue = "triton-io"
+
+    /// `app`, `group`, `app.kubernetes.io/name`, `app.kubernetes.io/instance`, `managed-by`.
+    public static func labels(_ instance: InstanceRef, _ appSpec: AppSpec) -> [String: String] {
+        [
+            "app": String(appSpec.appID),
+            "group": String(appSpec.groupID),
+            "app.kubernetes.io/name": appSpec.appName,
+            "app.kubernetes.io/instance": instance.name,
+            Self.managedBy: Self.managedByValue,
+        ]
+    }
+}

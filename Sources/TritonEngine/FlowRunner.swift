@@ -1,0 +1,120 @@
+import EventStore
+import Foundation
+import Synchronization
+import TritonDomain
+
+/// Runs the step loop for every active flow concurrently: each tick, one ``FlowWorker`` step per flow
+/// (in a task group), until the flow is finished and its end is recorded on the instance stream.
+///
+/// Flows are found by following the global log for `FlowCreated` events, so flows created while the
+/// runner runs are picked up on the next tick, and a runner started after a crash picks up every flow
+/// that has not finished.
+public final class FlowRunner: Sendable {
+    public let worker: FlowWorker
+    /// Real time between ticks. Defaults to 100 ms.
+    public let tickInterval: Duration
+
+    private struct Tracking: Sendable {
+        var position = LogPosition.start
+        var active: [FlowID] = []
+        var finished: Set<FlowID> = []
+        var errors: [FlowID: String] = [:]
+    }
+
+    private let tracking = Mutex(Tracking())
+    /// `deployflow-`: the prefix of flow streams.
+    private static let flowPrefix = Streams.flow(FlowID("")).rawValue
+
+    public init(worker: FlowWorker, tickInterval: Duration = .milliseconds(100)) {
+        self.worker = worker
+        self.tickInterval = tickInterval
+    }
+
+    /// Flows being driven now.
+    public var activeFlows: [FlowID] { self.tracking.withLock { $0.active } }
+    /// Flows the runner saw finish.
+    public var finishedFlows: Set<FlowID> { self.tracking.withLock { $0.finished } }
+    /// The last error of a flow's step, if its latest step failed (the runner retries on the next tick).
+    public var lastErrors: [FlowID: String] { self.tracking.withLock { $0.errors } }
+
+    /// Ticks until the task is cancelled.
+    public func run() async throws {
+        while !Task.isCancelled {
+            try await self.tick()
+            do {
+                try await Task.sleep(for: self.tickInterval)
+            } catch is CancellationError {
+                return
+            }
+        }
+    }
+
+    /// Ticks until every flow in `flows` is finished (and no other flow is active), or throws
+    /// `CancellationError` when cancelled.
+    public func run(until flows: Set<FlowID>) async throws {
+        while true {
+            try Task.checkCancellation()
+            try await self.tick()
+            let done = self.tracking.withLock { t in flows.isSubset(of: t.finished) && t.active.isEmpty }
+            if done { return }
+            try await Task.sleep(for: self.tickInterval)
+        }
+    }
+
+    /// Picks up newly created flows, then steps every active flow once, concurrently.
+    public func tick() async throws {
+        try await self.discover()
+        let flows = self.activeFlows
+        let worker = self.worker
+        let results = await withTaskGroup(of: (FlowID, Result<Bool, any Error>).self) { group in
+            for flow in flows {
+                group.addTask {
+                    do {
+                        return (flow, .success(try await worker.step(flow).isFinished))
+                    } catch {
+                        return (flow, .failure(error))
+                    }
+                }
+            }
+            var results: [(FlowID, Result<Bool, any Error>)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        self.tracking.withLock { t in
+            for (flow, result) in results {
+                switch result {
+                case .success(let finished):
+                    t.errors[flow] = nil
+                    if finished {
+                        t.active.removeAll { $0 == flow }
+                        t.finished.insert(flow)
+                    }
+                case .failure(let error):
+                    t.errors[flow] = String(describing: error)
+                }
+            }
+        }
+    }
+
+    /// Reads the global log from where it stopped and adds every newly created flow.
+    private func discover() async throws {
+        var position = self.tracking.withLock { $0.position }
+        var found: [FlowID] = []
+        while true {
+            let page = try await self.worker.handler.store.readAll(after: position, limit: 1000)
+            for event in page where event.type == DeployFlow.FlowCreated.typeName {
+                guard event.streamID.rawValue.hasPrefix(Self.flowPrefix) else { continue }
+                found.append(FlowID(String(event.streamID.rawValue.dropFirst(Self.flowPrefix.count))))
+            }
+            guard let last = page.last else { break }
+            position = last.logPosition
+            if page.count < 1000 { break }
+        }
+        let newPosition = position
+        let newFlows = found
+        self.tracking.withLock { t in
+            t.position = newPosition
+            for flow in newFlows where !t.active.contains(flow) && !t.finished.contains(flow) { t.active.append(flow) }
+        }
+    }
+}
