@@ -63,6 +63,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The Kubernetes API client over libcurl: kubeconfig, TLS, typed resources, patches, watches.
+        .target(
+            name: "KubeClient",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // The cluster port implemented on the in-process simulated cluster.
         .target(
             name: "TritonSimAdapter",
@@ -72,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim", "TritonSimAdapter", "KubeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "TritonProjectionsTests",
             dependencies: ["TritonProjections", "TritonDemo", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "KubeSim"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

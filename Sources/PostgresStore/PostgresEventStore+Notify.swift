@@ -19,17 +19,25 @@ extension PostgresEventStore {
     }
 
     private func runNotifier() async {
-        for await _ in self.localAppends.listen() {
-            do {
-                try await self.pool.withConnection { connection in
-                    try await connection.command("SELECT pg_notify($1, '')", [Self.notificationChannel])
-                }
-            } catch {
-                self.logger.debug("NOTIFY failed; other processes will poll", metadata: ["error": "\(error)"])
-            }
+        // Listen first, then announce once: appends that committed before this loop started (when no
+        // one was listening for them) are covered by that first NOTIFY, later ones by the stream.
+        let appends = self.localAppends.listen()
+        await self.notifyOthers()
+        for await _ in appends {
+            await self.notifyOthers()
             // Coalesce: however many appends land during this pause, they cost one more NOTIFY at
             // most. Other processes learn of new events within about this long.
             try? await Task.sleep(for: self.configuration.notifyCoalescing)
+        }
+    }
+
+    private func notifyOthers() async {
+        do {
+            try await self.pool.withConnection { connection in
+                try await connection.command("SELECT pg_notify($1, '')", [Self.notificationChannel])
+            }
+        } catch {
+            self.logger.debug("NOTIFY failed; other processes will poll", metadata: ["error": "\(error)"])
         }
     }
 

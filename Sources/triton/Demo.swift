@@ -2,14 +2,17 @@ import ArgumentParser
 import EventStore
 import Foundation
 import PostgresStore
+import KubeSim
+import Logging
 import TritonDemo
 import TritonDomain
 import TritonEngine
+import TritonSimAdapter
 
-/// `triton demo`: two real releases through the decider and the PostgreSQL event log — a create of
+/// `triton demo`: two real releases by the engine (observer, timers, executor around the decider,
+/// every step in the PostgreSQL event log) against the in-process simulated cluster — a create of
 /// `prod/checkout` (10 pods, auto) and the article's canary update to v2 (canary 1, batches of 3,
-/// manual, with an approver's `next`) — against an in-memory cluster stand-in, then a replay from the
-/// log and a hash-chain verification.
+/// manual, with an approver's `next`) — then a replay from the log and a hash-chain verification.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a demo release on the domain and the event log (embedded PostgreSQL by default)."
@@ -27,8 +30,11 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Port of the embedded PostgreSQL (loopback).")
     var pgPort: Int = 54320
 
+    @Option(help: "Loopback port of the simulated cluster's API (0 picks a free one).")
+    var simPort: Int = 0
+
     @Option(help: "Real milliseconds per simulated second.")
-    var tickMs: Int = 40
+    var tickMs: Int = 100
 
     @Flag(help: "Stop the embedded PostgreSQL when the demo ends.")
     var stopDatabase = false
@@ -53,32 +59,73 @@ struct Demo: AsyncParsableCommand {
         let applied = try await store.migrate()
         if !applied.isEmpty { print("migrated: \(applied.joined(separator: ", "))") }
 
-        var driver = ReleaseDriver(handler: CommandHandler(store: store), now: Date())
+        // The simulated cluster, in process, on a clock the demo advances one second per tick; its API
+        // listens on loopback so kubectl can watch the release.
+        var simConfiguration = SimConfiguration(port: self.simPort, seed: 7)
+        simConfiguration.clock = .manual(ManualClock())
+        var simLogger = Logger(label: "triton.sim")
+        simLogger.logLevel = .warning
+        let cluster = SimulatedCluster(configuration: simConfiguration, logger: simLogger)
+        try cluster.create(.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "prod"]])
+        let simTask = Task { try await cluster.run() }
+        defer { simTask.cancel() }
+        let port = try await cluster.waitUntilListening()
+        print("simulated cluster: kubectl --server http://127.0.0.1:\(port) get clone,pods -n prod -w")
+
+        let handler = CommandHandler(store: store)
+        let clusterPort = SimClusterPort(cluster: cluster)
+        let worker = FlowWorker(handler: handler, cluster: clusterPort, clock: { cluster.clock.date(at: cluster.now) })
         let suffix = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
         var finished: [(FlowID, DeployFlow.State)] = []
-        let releases: [(String, (InMemoryCluster) -> DeployFlow.CreateFlow)] = [
+        let releases: [(String, (Int) -> DeployFlow.CreateFlow)] = [
             ("create prod/checkout: 10 pods of shop/checkout:v1, batches of 5, auto", { _ in DemoReleases.create("checkout-create-\(suffix)") }),
             (
                 "update prod/checkout to v2: canary 1, batches of 3, manual (alice approves each step)",
-                { DemoReleases.canaryUpdate("checkout-update-\(suffix)", existingPods: $0.live.map(\.name)) }
+                { _ in DemoReleases.canaryUpdate("checkout-update-\(suffix)", existingPods: []) }
             ),
         ]
         for (title, make) in releases {
             print("\n== \(title) ==")
-            let create = make(driver.cluster)
+            var create = make(0)
+            create.existingPods = try await clusterPort.pods(create.instance).map(\.name)
+            let now = { cluster.clock.date(at: cluster.now) }
+            var state = try await handler.createFlow(
+                create, metadata: EventMetadata(actor: "alice", reason: "release \(create.appSpec.image)", source: .cli, time: now())
+            )
+            print("flow \(create.flowID): plan \(state.plan.batches.map { $0.canary ? "\($0.size) (canary)" : "\($0.size)" }.joined(separator: ", "))")
             var lastLine = ""
-            let tick = self.tickMs
-            let state = try await driver.release(create, onNext: { reason in print("  alice: next (\(reason))") }) { second, state, cluster in
-                let line = Self.progressLine(state, cluster)
-                if line != lastLine {
-                    if lastLine.isEmpty {
-                        print("flow \(create.flowID): plan \(state.plan.batches.map { $0.canary ? "\($0.size) (canary)" : "\($0.size)" }.joined(separator: ", "))")
+            var waitingSince: Int?
+            var second = 0
+            while !state.isFinished {
+                second += 1
+                guard second < 900 else { throw ValidationError("demo: the release did not finish in 900 simulated seconds") }
+                cluster.advance(by: 1)
+                state = try await worker.step(create.flowID)
+                if let step = DeployFlow.waitingStep(state) {
+                    let since = waitingSince ?? second
+                    waitingSince = since
+                    if second - since >= 3 {
+                        let reason: String
+                        switch step {
+                        case .pullIn(let batch): reason = "canary batch \(batch) smoke-tested: pull it into traffic"
+                        case .startBatch(let batch): reason = "metrics healthy: start batch \(batch)"
+                        }
+                        print("  alice: next (\(reason))")
+                        state = try await handler.send(
+                            .next, to: create.flowID, metadata: EventMetadata(actor: "alice", reason: reason, source: .cli, time: now())
+                        ).state
+                        waitingSince = nil
                     }
+                }
+                let pods = try await clusterPort.pods(create.instance)
+                let revision = try await clusterPort.workload(create.instance)?.status.updateRevision
+                let line = Self.progressLine(state, ReplicaCounts(pods.map { $0.observation(updateRevision: revision) }))
+                if line != lastLine {
                     print(String(format: "  t+%3ds  ", second) + line)
                     fflush(nil)  // progress shows as it happens, even through a pipe
                     lastLine = line
                 }
-                if tick > 0 { try await Task.sleep(for: .milliseconds(tick)) }
+                if self.tickMs > 0 { try await Task.sleep(for: .milliseconds(self.tickMs)) }
             }
             finished.append((create.flowID, state))
         }
@@ -86,7 +133,7 @@ struct Demo: AsyncParsableCommand {
 
         print("\n== replay and audit ==")
         for (id, live) in finished {
-            let (replayed, version) = try await driver.handler.load(DeployFlow.self, stream: Streams.flow(id))
+            let (replayed, version) = try await handler.load(DeployFlow.self, stream: Streams.flow(id))
             let same = replayed == live
             print("\(Streams.flow(id)): \(version) events, phase \(replayed.phase.rawValue); replay from the log \(same ? "matches" : "DIFFERS FROM") the live state")
             if !same { throw ExitCode(1) }
@@ -108,12 +155,12 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
-    private static func progressLine(_ state: DeployFlow.State, _ cluster: InMemoryCluster) -> String {
+    private static func progressLine(_ state: DeployFlow.State, _ counts: ReplicaCounts) -> String {
         var line = "flow \(state.phase.rawValue)\(state.paused ? " (paused)" : "")"
         if let batch = state.current {
             line += "  batch \(batch.number)/\(state.plan.count)\(batch.canary ? " canary" : "") \(batch.phase.rawValue)"
         }
-        line += "  pods P/R/Ready/F \(cluster.counts)  finished \(state.finishedReplicas)/\(state.plan.total)"
+        line += "  pods P/R/Ready/F \(counts)  finished \(state.finishedReplicas)/\(state.plan.total)"
         return line
     }
 }

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import KubeClient
+
+struct Kube: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Diagnostics against a cluster (a kubeconfig's, the in-cluster one, or --server).",
+        subcommands: [KubeGet.self]
+    )
+}
+
+struct KubeGet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List pods, like kubectl get pods.")
+
+    @Argument(help: "What to list: pods.")
+    var resource: String
+
+    @Option(name: [.short, .long], help: "Namespace (default: the context's, else default).")
+    var namespace: String?
+
+    @Option(help: "API server URL, e.g. triton sim's http://127.0.0.1:6443 (instead of a kubeconfig).")
+    var server: String?
+
+    @Option(help: "Path of a kubeconfig (default: $KUBECONFIG or ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "kubeconfig context (default: the current one).")
+    var context: String?
+
+    func run() async throws {
+        guard ["pods", "pod", "po"].contains(self.resource) else {
+            throw ValidationError("resource: '\(self.resource)' is not supported (only pods)")
+        }
+        let configuration = try KubeClient.Configuration.commandLine(
+            server: self.server, kubeconfig: self.kubeconfig, context: self.context, namespace: self.namespace
+        )
+        let client = KubeClient(configuration: configuration)
+        defer { client.shutdown() }
+        do {
+            let pods = try await client.pods()
+            print(pods.isEmpty ? "No resources found in \(configuration.namespace) namespace." : PodTable.render(pods))
+        } catch let error as KubeError {
+            FileHandle.standardError.write(Data((String(reflecting: error) + "\n").utf8))
+            throw ExitCode.failure
+        }
+    }
+}
