@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TritonCLITests",
-            dependencies: ["PostgresStore", "EventStore", "triton"],
+            dependencies: ["PostgresStore", "EventStore", "KubeSim", "triton"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
