@@ -76,6 +76,12 @@ let package = Package(
             dependencies: ["TritonEngine", "TritonDomain", "KubeSim"],
             swiftSettings: swiftSettings
         ),
+        // The cluster port implemented over a Kubernetes API server, through KubeClient.
+        .target(
+            name: "TritonKubeAdapter",
+            dependencies: ["TritonEngine", "TritonDomain", "KubeClient"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "triton",
             dependencies: [
@@ -100,6 +106,14 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "KubeSim"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TritonKubeAdapterTests",
+            dependencies: [
+                "TritonKubeAdapter", "TritonSimAdapter", "TritonEngine", "TritonDomain", "KubeClient", "KubeSim",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
