@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Runs an exec credential plugin on its own thread (never on the cooperative pool) and returns its output.
 enum ExecPluginRunner {
@@ -63,6 +62,13 @@ enum ExecPluginRunner {
         throw KubeError(.execPluginFailed, "exec plugin \(command) was not found in PATH.\(hint)")
     }
 
+    /// Starts the plugin with `posix_spawn` and reads its standard output until end of file or the deadline.
+    ///
+    /// Foundation's `Process` + `Pipe` is not used: its pipe is not close-on-exec, so any child another
+    /// thread of this process starts at the same moment inherits the write end and the read waits for
+    /// *that* child to exit (seen as a 60-second hang in CI). Here both ends are close-on-exec, the
+    /// plugin gets only stdin (/dev/null), stdout (the pipe) and stderr (ours, as with kubectl), and a
+    /// plugin that outlives the deadline is killed.
     private static func launch(
         _ executable: String,
         arguments: [String],
@@ -71,69 +77,127 @@ enum ExecPluginRunner {
     ) async throws -> Output {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Output, any Error>) in
             let thread = Thread {
-                var process: Process
-                var stdout: Pipe
-                var attempt = 0
-                while true {
-                    process = Process()
-                    process.executableURL = URL(fileURLWithPath: executable)
-                    process.arguments = arguments
-                    process.environment = environment
-                    stdout = Pipe()
-                    process.standardOutput = stdout
-                    process.standardInput = FileHandle.nullDevice
-                    // stderr goes to ours, as with kubectl, so the plugin's own messages reach the user.
-                    do {
-                        try process.run()
-                        break
-                    } catch let error as NSError
-                        where error.domain == NSPOSIXErrorDomain && error.code == Int(ETXTBSY) && attempt < 20
-                    {
-                        // A plugin being (re)written while another thread forks fails with ETXTBSY for a moment.
-                        attempt += 1
-                        Thread.sleep(forTimeInterval: 0.02)
-                    } catch {
-                        continuation.resume(
-                            throwing: KubeError(
-                                .execPluginFailed,
-                                "cannot start exec plugin \(executable)",
-                                underlying: LaunchFailure(description: String(describing: error))
-                            )
+                continuation.resume(
+                    with: Result {
+                        try Self.spawnAndCollect(
+                            executable,
+                            arguments: arguments,
+                            environment: environment,
+                            timeout: timeout
                         )
-                        return
                     }
-                }
-                let deadline = DispatchTime.now() + .milliseconds(timeout.milliseconds)
-                let box = ProcessBox(process: process)
-                DispatchQueue.global().asyncAfter(deadline: deadline) {
-                    if box.process.isRunning {
-                        box.timedOut.withLock { $0 = true }
-                        box.process.terminate()
-                    }
-                }
-                let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                if box.timedOut.withLock({ $0 }) {
-                    continuation.resume(
-                        throwing: KubeError(.execPluginFailed, "exec plugin \(executable) timed out after \(timeout)")
-                    )
-                } else {
-                    continuation.resume(returning: Output(status: process.terminationStatus, stdout: data))
-                }
+                )
             }
             thread.name = "KubeClient.exec"
             thread.start()
         }
     }
+
+    private static func spawnAndCollect(
+        _ executable: String,
+        arguments: [String],
+        environment: [String: String],
+        timeout: Duration
+    ) throws -> Output {
+        func failure(_ what: String, _ code: Int32) -> KubeError {
+            KubeError(
+                .execPluginFailed,
+                "cannot start exec plugin \(executable)",
+                underlying: LaunchFailure(description: "\(what): \(String(cString: strerror(code)))")
+            )
+        }
+        var fds: [Int32] = [-1, -1]
+        guard makePipe(&fds, O_CLOEXEC) == 0 else { throw failure("pipe", errno) }
+        let readEnd = fds[0]
+        var writeEnd = fds[1]
+        defer {
+            close(readEnd)
+            if writeEnd >= 0 { close(writeEnd) }
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        _ = spawnCloseFrom(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid = pid_t()
+        var result: Int32 = 0
+        for _ in 0..<20 {
+            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+            // A plugin being (re)written while another thread forks fails with ETXTBSY for a moment.
+            guard result == ETXTBSY else { break }
+            usleep(20_000)
+        }
+        guard result == 0 else { throw failure("posix_spawn", result) }
+        close(writeEnd)
+        writeEnd = -1
+
+        let deadline = ContinuousClock.now + timeout
+        var collected = Data()
+        var timedOut = false
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        reading: while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            if remaining <= .zero {
+                timedOut = true
+                break
+            }
+            var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(clamping: max(1, remaining.milliseconds)))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            if ready == 0 { continue }
+            let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            switch count {
+            case 0: break reading
+            case ..<0 where errno == EINTR: continue
+            case ..<0: break reading
+            default: collected.append(contentsOf: buffer[0..<count])
+            }
+        }
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if timedOut {
+            throw KubeError(.execPluginFailed, "exec plugin \(executable) timed out after \(timeout)")
+        }
+        // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
+        let exited = status & 0x7f == 0
+        return Output(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: collected)
+    }
 }
+
+/// glibc's `pipe2`, which its header only declares under `_GNU_SOURCE`: both ends are close-on-exec
+/// from the start, so no child forked meanwhile can inherit them.
+@_silgen_name("pipe2")
+private func makePipe(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// glibc 2.34+ `posix_spawn_file_actions_addclosefrom_np`; its header only declares it under `_GNU_SOURCE`.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32
 
 private struct LaunchFailure: Error, CustomStringConvertible {
     var description: String
-}
-
-/// `Process` is not `Sendable`; the timeout handler only calls its thread-safe `isRunning` / `terminate()`.
-private final class ProcessBox: @unchecked Sendable {
-    let process: Process
-    let timedOut = Mutex(false)
-    init(process: Process) { self.process = process }
 }
