@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure domain: the DeployFlow decider and batch planner. No I/O, no clock.
@@ -85,8 +86,10 @@ let package = Package(
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim", "TritonSimAdapter", "KubeClient",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim", "TritonSimAdapter", "KubeClient", "TritonKubeAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

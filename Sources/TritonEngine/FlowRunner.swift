@@ -9,26 +9,39 @@ import TritonDomain
 /// Flows are found by following the global log for `FlowCreated` events, so flows created while the
 /// runner runs are picked up on the next tick, and a runner started after a crash picks up every flow
 /// that has not finished.
+///
+/// With ``ownership``, several runners (processes) share one log: each tick a runner steps only the
+/// flows whose lock it holds, tries to take the others (a flow whose driver died is free again at
+/// once), and releases a flow's lock when the flow is finished. Without it, the runner assumes it is
+/// the only one.
 public final class FlowRunner: Sendable {
     public let worker: FlowWorker
     /// Real time between ticks. Defaults to 100 ms.
     public let tickInterval: Duration
+    /// Who drives which flow among processes sharing the log; `nil` when this runner is alone.
+    public let ownership: (any OwnershipLocks)?
 
     private struct Tracking: Sendable {
         var position = LogPosition.start
         var active: [FlowID] = []
         var finished: Set<FlowID> = []
         var errors: [FlowID: String] = [:]
+        var owned: Set<FlowID> = []
+        var ownershipError: String?
     }
 
     private let tracking = Mutex(Tracking())
     /// `deployflow-`: the prefix of flow streams.
     private static let flowPrefix = Streams.flow(FlowID("")).rawValue
 
-    public init(worker: FlowWorker, tickInterval: Duration = .milliseconds(100)) {
+    public init(worker: FlowWorker, tickInterval: Duration = .milliseconds(100), ownership: (any OwnershipLocks)? = nil) {
         self.worker = worker
         self.tickInterval = tickInterval
+        self.ownership = ownership
     }
+
+    /// The lock key of a flow in ``OwnershipLocks``.
+    public static func ownershipKey(_ flow: FlowID) -> String { "flow:\(flow.rawValue)" }
 
     /// Flows being driven now.
     public var activeFlows: [FlowID] { self.tracking.withLock { $0.active } }
@@ -36,6 +49,10 @@ public final class FlowRunner: Sendable {
     public var finishedFlows: Set<FlowID> { self.tracking.withLock { $0.finished } }
     /// The last error of a flow's step, if its latest step failed (the runner retries on the next tick).
     public var lastErrors: [FlowID: String] { self.tracking.withLock { $0.errors } }
+    /// Active flows this runner drove on its last tick (all active flows without ``ownership``).
+    public var ownedFlows: Set<FlowID> { self.tracking.withLock { $0.owned } }
+    /// Why the last tick could not take or confirm ownership (the store was unreachable), if it could not.
+    public var ownershipError: String? { self.tracking.withLock { $0.ownershipError } }
 
     /// Ticks until the task is cancelled.
     public func run() async throws {
@@ -64,7 +81,7 @@ public final class FlowRunner: Sendable {
     /// Picks up newly created flows, then steps every active flow once, concurrently.
     public func tick() async throws {
         try await self.discover()
-        let flows = self.activeFlows
+        let flows = await self.ownedActiveFlows()
         let worker = self.worker
         let results = await withTaskGroup(of: (FlowID, Result<Bool, any Error>).self) { group in
             for flow in flows {
@@ -93,6 +110,36 @@ public final class FlowRunner: Sendable {
                     t.errors[flow] = String(describing: error)
                 }
             }
+        }
+        if let ownership = self.ownership {
+            for case (let flow, .success(true)) in results {
+                try? await ownership.release(Self.ownershipKey(flow))
+            }
+        }
+    }
+
+    /// The active flows this runner may step now: all of them when alone, else those whose lock it holds
+    /// (taking free ones); none when ownership cannot be confirmed.
+    private func ownedActiveFlows() async -> [FlowID] {
+        let flows = self.activeFlows
+        guard let ownership = self.ownership else {
+            self.tracking.withLock { $0.owned = Set(flows) }
+            return flows
+        }
+        do {
+            let held = try await ownership.claim(flows.map(Self.ownershipKey))
+            let owned = flows.filter { held.contains(Self.ownershipKey($0)) }
+            self.tracking.withLock {
+                $0.owned = Set(owned)
+                $0.ownershipError = nil
+            }
+            return owned
+        } catch {
+            self.tracking.withLock {
+                $0.owned = []
+                $0.ownershipError = String(describing: error)
+            }
+            return []
         }
     }
 

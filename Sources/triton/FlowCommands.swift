@@ -7,8 +7,12 @@ import TritonProjections
 
 struct Flow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read DeployFlows from the projections (the Triton status shape with --output json).",
-        subcommands: [FlowList.self, FlowGet.self]
+        abstract: "Release with DeployFlows and follow them (the Triton status shape with --output json).",
+        subcommands: [
+            FlowCreate.self, FlowUpdate.self, FlowRollback.self, FlowScale.self, FlowRestart.self,
+            FlowList.self, FlowGet.self, FlowWatch.self,
+            FlowNext.self, FlowContinue.self, FlowPause.self, FlowResume.self, FlowCancel.self,
+        ]
     )
 }
 

@@ -18,22 +18,13 @@ struct KubeGet: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Namespace (default: the context's, else default).")
     var namespace: String?
 
-    @Option(help: "API server URL, e.g. triton sim's http://127.0.0.1:6443 (instead of a kubeconfig).")
-    var server: String?
-
-    @Option(help: "Path of a kubeconfig (default: $KUBECONFIG or ~/.kube/config).")
-    var kubeconfig: String?
-
-    @Option(help: "kubeconfig context (default: the current one).")
-    var context: String?
+    @OptionGroup var cluster: ClusterOptions
 
     func run() async throws {
         guard ["pods", "pod", "po"].contains(self.resource) else {
             throw ValidationError("resource: '\(self.resource)' is not supported (only pods)")
         }
-        let configuration = try KubeClient.Configuration.commandLine(
-            server: self.server, kubeconfig: self.kubeconfig, context: self.context, namespace: self.namespace
-        )
+        let configuration = try self.cluster.configuration(namespace: self.namespace)
         let client = KubeClient(configuration: configuration)
         defer { client.shutdown() }
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KubeClient
 import PostgresStore
 
 /// `--output text|json` on every command.
@@ -37,17 +38,55 @@ struct DatabaseOptions: ParsableArguments {
     )
     var databaseURL: String?
 
-    @Option(name: .long, help: "Schema holding Triton's tables.")
-    var schema: String = "triton"
+    @Option(name: .long, help: "Schema holding Triton's tables (default: triton).")
+    var schema: String?
 
+    /// The flag, else `$TRITON_DATABASE_URL`, else the database of the `triton serve` running here.
     func resolvedURL() throws -> String {
         if let url = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"], !url.isEmpty {
             return url
         }
-        throw ValidationError("--database-url: missing (or set TRITON_DATABASE_URL)")
+        if let serve = ServeState.current() { return serve.databaseURL }
+        throw ValidationError("--database-url: missing (set it or TRITON_DATABASE_URL, or start triton serve here)")
+    }
+
+    /// `--schema` when given, else the running server's, else `triton`.
+    var resolvedSchema: String {
+        if let schema = self.schema { return schema }
+        if self.databaseURL == nil, ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] == nil,
+            let serve = ServeState.current()
+        {
+            return serve.schema
+        }
+        return "triton"
     }
 
     func makeStore(notifyMode: PostgresEventStore.NotifyMode = .coalesced) throws -> PostgresEventStore {
-        try PostgresEventStore(configuration: .init(url: try self.resolvedURL(), schema: self.schema, notifyMode: notifyMode))
+        try PostgresEventStore(configuration: .init(url: try self.resolvedURL(), schema: self.resolvedSchema, notifyMode: notifyMode))
+    }
+}
+
+/// Which cluster a command talks to: `--server`, else `--kubeconfig`/`--context`, else the cluster of
+/// the `triton serve` running here (its simulated cluster, or the kubeconfig it was given), else
+/// `$KUBECONFIG` / `~/.kube/config` / in-cluster.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "API server URL, e.g. triton sim's http://127.0.0.1:6443 (instead of a kubeconfig).")
+    var server: String?
+
+    @Option(help: "Path of a kubeconfig (default: $KUBECONFIG or ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "kubeconfig context (default: the current one).")
+    var context: String?
+
+    func configuration(namespace: String? = nil) throws -> KubeClient.Configuration {
+        if self.server == nil, self.kubeconfig == nil, let serve = ServeState.current() {
+            return try KubeClient.Configuration.commandLine(
+                server: serve.kubeServer, kubeconfig: serve.kubeconfig, context: self.context ?? serve.context, namespace: namespace
+            )
+        }
+        return try KubeClient.Configuration.commandLine(
+            server: self.server, kubeconfig: self.kubeconfig, context: self.context, namespace: namespace
+        )
     }
 }

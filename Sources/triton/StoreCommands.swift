@@ -16,9 +16,9 @@ struct Migrate: AsyncParsableCommand {
         if self.output.isJSON {
             try self.output.printJSON(["applied": applied])
         } else if applied.isEmpty {
-            print("schema \(self.database.schema) is up to date")
+            print("schema \(self.database.resolvedSchema) is up to date")
         } else {
-            print("applied \(applied.joined(separator: ", ")) to schema \(self.database.schema)")
+            print("applied \(applied.joined(separator: ", ")) to schema \(self.database.resolvedSchema)")
         }
     }
 }

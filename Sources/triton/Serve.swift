@@ -1,0 +1,206 @@
+import ArgumentParser
+import EventStore
+import Foundation
+import KubeClient
+import KubeSim
+import Logging
+import PostgresStore
+import ServiceLifecycle
+import TritonDomain
+import TritonEngine
+import TritonKubeAdapter
+import TritonProjections
+import TritonSimAdapter
+import UnixSignals
+
+/// `triton serve`: the engine in one process — the flow runner (observer, timers, executor for every
+/// active flow this process owns), the projector, and the store's wake-ups; by default on an embedded
+/// PostgreSQL and the in-process simulated cluster. Stops gracefully on SIGINT / SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the engine: drive every active flow, keep the projections current.",
+        discussion: """
+            Without --database-url a private PostgreSQL is started in --data-dir; without --kubeconfig or \
+            --server the simulated cluster runs in this process, its API on --sim-port (loopback). \
+            Several serve processes may share one database: each flow is driven by one of them at a time, \
+            and a dead process's flows are taken over within a tick.
+            """
+    )
+
+    @Option(help: ArgumentHelp("PostgreSQL connection string; without it an embedded PostgreSQL is started.", valueName: "url"))
+    var databaseURL: String?
+
+    @Option(help: "Schema holding Triton's tables.")
+    var schema: String = "triton"
+
+    @Option(help: "Data folder of the embedded PostgreSQL.")
+    var dataDir: String = ".triton/postgres"
+
+    @Option(help: "Port of the embedded PostgreSQL (loopback).")
+    var pgPort: Int = 54320
+
+    @Option(help: "Drive the cluster of this kubeconfig instead of the simulated one.")
+    var kubeconfig: String?
+
+    @Option(help: "kubeconfig context (default: the current one).")
+    var context: String?
+
+    @Option(help: "Drive the cluster whose API server is at this URL (e.g. a standalone triton sim).")
+    var server: String?
+
+    @Option(help: "Loopback port of the in-process simulated cluster's API (0 picks a free one).")
+    var simPort: Int = 6443
+
+    @Option(help: "In-process simulated cluster: simulated seconds per real second.")
+    var timeScale: Double = 1
+
+    @Option(help: "In-process simulated cluster: seed for names and timing jitter.")
+    var seed: UInt64?
+
+    @Option(help: "Milliseconds between two steps of the active flows.")
+    var tickMs: Int = 100
+
+    @Option(help: "Where to tell the CLI how to reach this server.")
+    var stateFile: String = ServeState.path
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(self.simPort) else { throw ValidationError("--sim-port: must be 0...65535") }
+        guard self.timeScale > 0 else { throw ValidationError("--time-scale: must be greater than 0") }
+        guard self.tickMs > 0 else { throw ValidationError("--tick-ms: must be greater than 0") }
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError("--log-level: '\(self.logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        if self.server != nil && self.kubeconfig != nil {
+            throw ValidationError("--server, --kubeconfig: give one of them, not both")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "triton.serve")
+        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+
+        var embedded: EmbeddedPostgres?
+        let url: String
+        if let given = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] {
+            url = given
+        } else {
+            let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: self.dataDir, port: self.pgPort))
+            print("starting embedded PostgreSQL in \(self.dataDir) (port \(self.pgPort))…")
+            fflush(nil)
+            url = try postgres.start()
+            embedded = postgres
+        }
+        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.schema), logger: logger)
+        let applied = try await store.migrate()
+        if !applied.isEmpty { print("migrated: \(applied.joined(separator: ", "))") }
+
+        // The cluster: a real one through the Kubernetes client, or the simulated one in process.
+        let port: any ClusterPort
+        let clock: EngineClock
+        var services: [any ServiceLifecycle.Service] = []
+        var kubeServer: String?
+        var client: KubeClient?
+        if self.kubeconfig != nil || self.server != nil {
+            let configuration = try KubeClient.Configuration.commandLine(
+                server: self.server, kubeconfig: self.kubeconfig, context: self.context
+            )
+            let kube = KubeClient(configuration: configuration, logger: logger)
+            client = kube
+            port = KubeClusterPort(client: kube)
+            clock = { Date() }
+            print("cluster: \(configuration.server)")
+        } else {
+            var simLogger = Logger(label: "triton.sim")
+            simLogger.logLevel = .critical  // its HTTP server logs an error for every connection cut at shutdown
+            let cluster = SimulatedCluster(
+                configuration: SimConfiguration(port: self.simPort, timeScale: self.timeScale, seed: self.seed),
+                logger: simLogger
+            )
+            for namespace in ["default", "prod"] where cluster.get(.namespaces, name: namespace) == nil {
+                try cluster.create(.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
+            }
+            port = SimClusterPort(cluster: cluster)
+            clock = { cluster.clock.date(at: cluster.now) }
+            let listening = try await Self.startedListening(cluster, services: &services)
+            kubeServer = "http://127.0.0.1:\(listening)"
+            print("simulated cluster: kubectl --server \(kubeServer!) get clone,pods -n prod -w")
+        }
+
+        let handler = CommandHandler(store: store)
+        let locks = PostgresAdvisoryLocks(store: store)
+        let runner = FlowRunner(
+            worker: FlowWorker(handler: handler, cluster: port, clock: clock),
+            tickInterval: .milliseconds(self.tickMs), ownership: locks
+        )
+        let projector = FlowProjector(store: store)
+        services.append(TaskService("store wake-ups") { await store.run() })
+        services.append(TaskService("projector") { try await projector.run() })
+        services.append(TaskService("flow runner") { try await runner.run() })
+
+        let pid = getpid()
+        try ServeState(
+            pid: pid, databaseURL: url, schema: self.schema, kubeServer: kubeServer,
+            kubeconfig: self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, context: self.context
+        ).write(to: self.stateFile)
+        print("event log: \(PostgresURL.redacted(url)) (schema \(self.schema))")
+        print("triton serve running (pid \(pid)); stop with Ctrl-C. Try: triton flow list")
+        fflush(nil)
+
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+        }
+        print("triton serve: stopping…")
+        fflush(nil)
+        await locks.releaseAll()
+        client?.shutdown()
+        store.shutdown()
+        ServeState.remove(at: self.stateFile, ifOwnedBy: pid)
+        if let embedded { try? embedded.stop() }
+        print("triton serve: stopped")
+        if let failure { throw failure }
+    }
+
+    /// Starts the simulated cluster's listener ahead of the service group, so its port is known (and
+    /// printed) before anything else runs.
+    private static func startedListening(
+        _ cluster: SimulatedCluster, services: inout [any ServiceLifecycle.Service]
+    ) async throws -> Int {
+        let task = Task { try await cluster.run() }
+        services.append(TaskService("simulated cluster") { try await withTaskCancellationHandler {
+            _ = try await task.value
+        } onCancel: {
+            task.cancel()
+        } })
+        return try await cluster.waitUntilListening()
+    }
+}
+
+/// A long-running task as a service: cancelled on graceful shutdown.
+struct TaskService: ServiceLifecycle.Service {
+    let name: String
+    let body: @Sendable () async throws -> Void
+
+    init(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await self.body()
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// What a running `triton serve` tells the CLI on this machine: where its event log and its cluster
+/// are. Written at start to `.triton/serve.json` (in the working directory), removed at a graceful
+/// stop; a file left by a killed server is ignored once its process is gone.
+struct ServeState: Codable, Sendable {
+    var pid: Int32
+    var databaseURL: String
+    var schema: String
+    /// The API server of the in-process simulated cluster, when serve runs one.
+    var kubeServer: String?
+    /// The kubeconfig serve was given, when it drives a real cluster.
+    var kubeconfig: String?
+    var context: String?
+
+    static let defaultPath = ".triton/serve.json"
+
+    static var path: String { ProcessInfo.processInfo.environment["TRITON_SERVE_STATE"] ?? Self.defaultPath }
+
+    func write(to path: String = Self.path) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: url, options: .atomic)
+    }
+
+    /// The state of a live server, if there is one.
+    static func current(at path: String = Self.path) -> ServeState? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let state = try? JSONDecoder().decode(ServeState.self, from: data)
+        else { return nil }
+        guard kill(state.pid, 0) == 0 || errno == EPERM else { return nil }
+        return state
+    }
+
+    static func remove(at path: String = Self.path, ifOwnedBy pid: Int32) {
+        guard let data = FileManager.default.contents(atPath: path),
+            let state = try? JSONDecoder().decode(ServeState.self, from: data), state.pid == pid
+        else { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
