@@ -12,13 +12,16 @@ public actor PostgresAdvisoryLocks: OwnershipLocks {
     private let url: String
     private let schema: String
     private let prefix: String
+    /// Shown in `pg_stat_activity`: the store's application name + `-locks`.
+    public nonisolated let applicationName: String
     private var connection: PGConnection?
     private var held: Set<String> = []
 
-    public init(store: PostgresEventStore) {
+    public init(store: PostgresEventStore, label: String = "locks") {
         self.url = store.configuration.url
         self.schema = store.configuration.schema
         self.prefix = "triton:\(store.configuration.schema):"
+        self.applicationName = store.configuration.applicationName + "-" + label
     }
 
     /// Keys held now.
@@ -68,7 +71,7 @@ public actor PostgresAdvisoryLocks: OwnershipLocks {
     private func connected() async throws -> PGConnection {
         if let connection = self.connection, !connection.isBroken { return connection }
         self.dropConnection()
-        let connection = try await PGConnection.connect(url: self.url, schema: self.schema, applicationName: "triton-locks")
+        let connection = try await PGConnection.connect(url: self.url, schema: self.schema, applicationName: self.applicationName)
         self.connection = connection
         return connection
     }
