@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// `triton serve` with the CLI, as a person follows the README: the article's canary release by hand.
+@Suite("triton serve and the flow CLI", .timeLimit(.minutes(5)))
+struct ServeTests {
+    struct Workspace {
+        let directory: URL
+        let schema = CLITests.freshSchema()
+        var stateFile: String { self.directory.appendingPathComponent("serve.json").path }
+        var environment: [String: String] { ["TRITON_SERVE_STATE": self.stateFile, "TRITON_ACTOR": "alice"] }
+
+        init() throws {
+            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("triton-serve-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        }
+
+        func log(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
+
+        /// `triton serve` on the test database and the in-process simulated cluster.
+        func serve(timeScale: Int = 20) async throws -> BackgroundProcess {
+            let serve = try BackgroundProcess(
+                [
+                    "serve", "--database-url", try CLITests.databaseURL(), "--schema", self.schema, "--sim-port", "0",
+                    "--time-scale", "\(timeScale)", "--tick-ms", "50", "--state-file", self.stateFile,
+                ],
+                environment: self.environment, log: self.log("serve.log")
+            )
+            try await serve.waitFor("triton serve running")
+            return serve
+        }
+
+        func triton(_ arguments: [String]) throws -> CLITests.Result {
+            try CLITests.triton(arguments, environment: self.environment)
+        }
+    }
+
+    @Test("scenario 1 by hand: create, then canary 1 + batches of 3 with next at each stop; Success with 10 v2 pods")
+    func canaryReleaseByHand() async throws {
+        let w = try Workspace()
+        let serve = try await w.serve()
+        #expect(FileManager.default.fileExists(atPath: w.stateFile))
+
+        let create = try w.triton([
+            "flow", "create", "-n", "prod", "--instance", "checkout", "--image", "shop/checkout:v1", "--replicas", "10",
+            "--batch-size", "10", "--mode", "auto", "--reason", "first release", "--watch",
+        ])
+        #expect(create.status == 0, "\(create.stderr)\n\(serve.output)")
+        #expect(create.stdout.split(separator: "\n").last?.contains("Success") == true, "\(create.stdout)")
+
+        let update = try w.triton([
+            "flow", "update", "-n", "prod", "--instance", "checkout", "--image", "shop/checkout:v2", "--canary", "1",
+            "--batch-size", "3", "--reason", "release v2",
+        ])
+        #expect(update.status == 0, "\(update.stderr)")
+        let id = update.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(update.stderr.contains("batches 1 (canary), 3, 3, 3"), "\(update.stderr)")
+
+        // The canary stops at Smoked, out of traffic, until `next`.
+        let canary = try w.triton(["flow", "watch", id, "--until-waiting"])
+        #expect(canary.stdout.split(separator: "\n").last?.contains("batch 1/4 canary Smoked") == true, "\(canary.stdout)")
+        #expect(canary.stdout.contains("waiting: `next` pulls batch 1 into traffic"))
+
+        // Each `next` moves it one stop on; the CLI prints the progress as it goes.
+        var stops = 0
+        var last = ""
+        while !last.contains("Success") {
+            stops += 1
+            try #require(stops <= 12, "no Success after \(stops) nexts:\n\(last)")
+            let next = try w.triton(["flow", "next", id, "--reason", "looks healthy", "--watch"])
+            #expect(next.status == 0, "\(next.stderr)")
+            last = next.stdout
+        }
+        #expect(stops == 4)  // pull the canary in, then start each of the 3 batches (pulled in once smoked)
+        #expect(last.contains("finished 10/10"))
+
+        let get = try w.triton(["flow", "get", id, "--output", "json"])
+        let status = try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [String: Any]
+        #expect(status?["phase"] as? String == "Success")
+        #expect(status?["finishedReplicas"] as? Int == 10)
+        #expect(status?["finishedBatches"] as? Int == 4)
+
+        let pods = try w.triton(["kube", "get", "pods", "-n", "prod"])
+        let running = pods.stdout.split(separator: "\n").dropFirst().filter { $0.contains("Running") }
+        #expect(running.count == 10, "\(pods.stdout)")
+
+        // Intents are refused with the field and the reason, and nothing is written.
+        let again = try w.triton(["flow", "next", id])
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("finished"), "\(again.stderr)")
+        let missing = try w.triton(["flow", "update", "-n", "prod", "--instance", "nope", "--image", "x", "--output", "json"])
+        #expect(missing.status == 1)
+        let error = try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any]
+        #expect(error?["field"] as? String == "instance", "\(missing.stdout)")
+
+        // The audit trail has who and why.
+        let history = try w.triton(["flow", "list", "--output", "json"])
+        #expect(history.stdout.contains(id))
+
+        #expect(try await serve.stop(SIGTERM) == 0, "\(serve.output)")
+        #expect(serve.output.contains("triton serve: stopped"))
+        #expect(!FileManager.default.fileExists(atPath: w.stateFile))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// A `triton` process running in the background (serve, sim), its output going to a file so that no
+/// pipe can hold anything up; stopped by its pid.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+
+    init(_ arguments: [String], environment: [String: String] = [:], log: String) throws {
+        self.logPath = log
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        self.process.executableURL = CLITests.binary
+        self.process.arguments = arguments
+        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        self.process.standardOutput = handle
+        self.process.standardError = handle
+        self.process.standardInput = FileHandle.nullDevice
+        try self.process.run()
+        try handle.close()
+    }
+
+    deinit {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+
+    var output: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { self.process.isRunning }
+
+    /// Waits until the output contains `text`, or fails after `timeout`.
+    func waitFor(_ text: String, timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !self.output.contains(text) {
+            guard ContinuousClock.now < deadline, self.process.isRunning else {
+                Issue.record("'\(text)' did not appear; output:\n\(self.output)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Sends `signal` and waits for the process to end; returns its exit status.
+    @discardableResult
+    func stop(_ signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        if self.process.isRunning { kill(self.process.processIdentifier, signal) }
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(self.process.processIdentifier, SIGKILL)
+                Issue.record("the process did not stop within \(timeout) of signal \(signal)")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        self.process.waitUntilExit()
+        return self.process.terminationStatus
+    }
+}
+
+extension CLITests {
+    /// Runs `triton` with extra environment variables.
+    static func triton(_ arguments: [String], environment: [String: String]) throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("triton-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outPath = directory.appendingPathComponent("out").path
+        let errPath = directory.appendingPathComponent("err").path
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Result(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        )
+    }
+}
