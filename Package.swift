@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TritonCLITests",
-            dependencies: ["PostgresStore", "EventStore", "KubeSim", "triton"],
+            dependencies: ["PostgresStore", "EventStore", "KubeSim", "KubeClient", "triton"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

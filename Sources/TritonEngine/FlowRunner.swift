@@ -20,6 +20,9 @@ public final class FlowRunner: Sendable {
     public let tickInterval: Duration
     /// Who drives which flow among processes sharing the log; `nil` when this runner is alone.
     public let ownership: (any OwnershipLocks)?
+    /// Called with the flows this runner starts driving (newly created, or taken over from a process
+    /// that stopped) — for the server's log.
+    public let onStartDriving: (@Sendable ([FlowID]) -> Void)?
 
     private struct Tracking: Sendable {
         var position = LogPosition.start
@@ -34,10 +37,14 @@ public final class FlowRunner: Sendable {
     /// `deployflow-`: the prefix of flow streams.
     private static let flowPrefix = Streams.flow(FlowID("")).rawValue
 
-    public init(worker: FlowWorker, tickInterval: Duration = .milliseconds(100), ownership: (any OwnershipLocks)? = nil) {
+    public init(
+        worker: FlowWorker, tickInterval: Duration = .milliseconds(100), ownership: (any OwnershipLocks)? = nil,
+        onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil
+    ) {
         self.worker = worker
         self.tickInterval = tickInterval
         self.ownership = ownership
+        self.onStartDriving = onStartDriving
     }
 
     /// The lock key of a flow in ``OwnershipLocks``.
@@ -123,16 +130,13 @@ public final class FlowRunner: Sendable {
     private func ownedActiveFlows() async -> [FlowID] {
         let flows = self.activeFlows
         guard let ownership = self.ownership else {
-            self.tracking.withLock { $0.owned = Set(flows) }
+            self.noteOwned(flows)
             return flows
         }
         do {
             let held = try await ownership.claim(flows.map(Self.ownershipKey))
             let owned = flows.filter { held.contains(Self.ownershipKey($0)) }
-            self.tracking.withLock {
-                $0.owned = Set(owned)
-                $0.ownershipError = nil
-            }
+            self.noteOwned(owned)
             return owned
         } catch {
             self.tracking.withLock {
@@ -141,6 +145,16 @@ public final class FlowRunner: Sendable {
             }
             return []
         }
+    }
+
+    private func noteOwned(_ owned: [FlowID]) {
+        let new = self.tracking.withLock { t in
+            let new = owned.filter { !t.owned.contains($0) }
+            t.owned = Set(owned)
+            t.ownershipError = nil
+            return new
+        }
+        if !new.isEmpty { self.onStartDriving?(new) }
     }
 
     /// Reads the global log from where it stopped and adds every newly created flow.

@@ -48,6 +48,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Drive the cluster whose API server is at this URL (e.g. a standalone triton sim).")
     var server: String?
 
+    @Option(help: "Requests per second to the Kubernetes API (a real cluster), sustained.")
+    var kubeQps: Double = 50
+
+    @Option(help: "Requests to the Kubernetes API allowed in a burst above --kube-qps.")
+    var kubeBurst: Int = 100
+
     @Option(help: "Loopback port of the in-process simulated cluster's API (0 picks a free one).")
     var simPort: Int = 6443
 
@@ -69,6 +75,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(self.simPort) else { throw ValidationError("--sim-port: must be 0...65535") }
         guard self.timeScale > 0 else { throw ValidationError("--time-scale: must be greater than 0") }
+        guard self.kubeQps > 0, self.kubeBurst > 0 else { throw ValidationError("--kube-qps, --kube-burst: must be greater than 0") }
         guard self.tickMs > 0 else { throw ValidationError("--tick-ms: must be greater than 0") }
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("--log-level: '\(self.logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -104,9 +111,11 @@ struct Serve: AsyncParsableCommand {
         var kubeServer: String?
         var client: KubeClient?
         if self.kubeconfig != nil || self.server != nil {
-            let configuration = try KubeClient.Configuration.commandLine(
+            var configuration = try KubeClient.Configuration.commandLine(
                 server: self.server, kubeconfig: self.kubeconfig, context: self.context
             )
+            configuration.qps = self.kubeQps
+            configuration.burst = self.kubeBurst
             let kube = KubeClient(configuration: configuration, logger: logger)
             client = kube
             port = KubeClusterPort(client: kube)
@@ -133,7 +142,11 @@ struct Serve: AsyncParsableCommand {
         let locks = PostgresAdvisoryLocks(store: store)
         let runner = FlowRunner(
             worker: FlowWorker(handler: handler, cluster: port, clock: clock),
-            tickInterval: .milliseconds(self.tickMs), ownership: locks
+            tickInterval: .milliseconds(self.tickMs), ownership: locks,
+            onStartDriving: { flows in
+                print("driving \(flows.map(\.rawValue).sorted().joined(separator: ", "))")
+                fflush(nil)
+            }
         )
         let projector = FlowProjector(store: store)
         services.append(TaskService("store wake-ups") { await store.run() })
