@@ -15,18 +15,27 @@ public struct CommandHandler: Sendable {
     public let store: any EventStore
     /// Attempts on conflict before giving up. Defaults to `8`.
     public var maxAttempts: Int
+    /// Folded states kept between commands (a long-running engine); `nil` folds every stream from
+    /// its first event each time (one-shot commands).
+    public let cache: StateCache?
 
-    public init(store: any EventStore, maxAttempts: Int = 8) {
+    public init(store: any EventStore, maxAttempts: Int = 8, cache: StateCache? = nil) {
         self.store = store
         self.maxAttempts = maxAttempts
+        self.cache = cache
     }
 
     /// The current state of a stream and its version.
     public func load<D: Decider>(_: D.Type, stream: StreamID) async throws -> (state: D.State, version: Int64)
     where D.Event: StoredEvent {
-        let recorded = try await self.store.readStream(stream, afterVersion: 0)
+        let cached = self.cache?.get(stream, as: D.State.self)
+        let after = cached?.version ?? 0
+        let recorded = try await self.store.readStream(stream, afterVersion: after)
         let events = try recorded.map { try D.Event.decode(type: $0.type, data: Data($0.data.utf8)) }
-        return (D.fold(events), recorded.last?.version ?? 0)
+        let state = D.fold(events, from: cached?.state ?? D.initialState)
+        let version = recorded.last?.version ?? after
+        if !recorded.isEmpty { self.cache?.put(stream, state: state, version: version) }
+        return (state, version)
     }
 
     /// Decides `command` on the stream's current state and appends what it produced.
@@ -46,7 +55,9 @@ public struct CommandHandler: Sendable {
                     to: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
                     events: try events.map { try $0.newEvent(metadata: metadata) }
                 )
-                return Outcome(events: events, state: D.fold(events, from: state), version: result.lastVersion)
+                let newState = D.fold(events, from: state)
+                self.cache?.put(stream, state: newState, version: result.lastVersion)
+                return Outcome(events: events, state: newState, version: result.lastVersion)
             } catch let error as EventStoreError where error.code == .wrongExpectedVersion && attempt < self.maxAttempts {
                 continue
             }

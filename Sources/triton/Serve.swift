@@ -138,7 +138,7 @@ struct Serve: AsyncParsableCommand {
             print("simulated cluster: kubectl --server \(kubeServer!) get clone,pods -n prod -w")
         }
 
-        let handler = CommandHandler(store: store)
+        let handler = CommandHandler(store: store, cache: StateCache())
         let locks = PostgresAdvisoryLocks(store: store)
         let runner = FlowRunner(
             worker: FlowWorker(handler: handler, cluster: port, clock: clock),

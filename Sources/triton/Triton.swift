@@ -12,7 +12,7 @@ struct Triton: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print their figures.",
-        subcommands: [BenchStore.self, BenchSim.self]
+        subcommands: [BenchStore.self, BenchSim.self, BenchEngine.self]
     )
 }
 

@@ -102,3 +102,22 @@ struct ServeTests {
         #expect(!FileManager.default.fileExists(atPath: w.stateFile))
     }
 }
+
+@Suite("triton bench engine")
+struct BenchEngineTests {
+    @Test func printsEveryFigure() throws {
+        let result = try CLITests.triton([
+            "bench", "engine", "--database-url", try CLITests.databaseURL(), "--flows", "3,5", "--pods", "2", "--output", "json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let cases = report?["cases"] as? [[String: Any]] ?? []
+        #expect(cases.map { $0["flows"] as? Int } == [3, 5])
+        for figure in ["flowsPerSecond", "intentToEventP50Ms", "intentToEventP99Ms", "projectionLagP50Ms", "projectionLagP99Ms"] {
+            #expect(cases.allSatisfy { ($0[figure] as? Double).map { $0 >= 0 } == true }, "\(figure): \(result.stdout)")
+        }
+        #expect(cases.allSatisfy { ($0["flowsPerSecond"] as? Double ?? 0) > 0 })
+        #expect((report?["peakMemoryMB"] as? Double ?? 0) > 0)
+        #expect(result.stderr.contains("finished") || result.stderr.contains("flows ×"))
+    }
+}
