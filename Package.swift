@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure domain: the DeployFlow decider and batch planner. No I/O, no clock.
@@ -83,10 +84,23 @@ let package = Package(
             dependencies: ["TritonEngine", "TritonDomain", "KubeClient"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TritonAPI",
+            dependencies: [
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("openapi.json")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim", "TritonSimAdapter", "KubeClient", "TritonKubeAdapter",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim", "TritonSimAdapter", "KubeClient", "TritonKubeAdapter", "TritonAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -127,6 +141,15 @@ let package = Package(
         .testTarget(
             name: "TritonCLITests",
             dependencies: ["PostgresStore", "EventStore", "KubeSim", "KubeClient", "triton"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TritonAPITests",
+            dependencies: [
+                "TritonAPI", "TritonEngine", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

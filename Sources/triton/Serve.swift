@@ -5,7 +5,9 @@ import KubeClient
 import KubeSim
 import Logging
 import PostgresStore
+import Hummingbird
 import ServiceLifecycle
+import TritonAPI
 import TritonDomain
 import TritonEngine
 import TritonKubeAdapter
@@ -48,6 +50,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Drive the cluster whose API server is at this URL (e.g. a standalone triton sim).")
     var server: String?
 
+    @Option(help: "Port of the REST API (loopback unless --http-host says otherwise; 0 picks a free one).")
+    var httpPort: Int = 8088
+
+    @Option(help: "Address the REST API listens on.")
+    var httpHost: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp(
+        "Bearer tokens of the API: {\"tokens\": [{\"token\", \"user\", \"roles\": [viewer|deployer|approver|admin]}]}; without it the API is open.",
+        valueName: "path"))
+    var tokensFile: String?
+
+    @Flag(help: "Drive the cluster this process runs in (its service account), instead of the simulated one.")
+    var inCluster = false
+
     @Option(help: "Requests per second to the Kubernetes API (a real cluster), sustained.")
     var kubeQps: Double = 50
 
@@ -80,9 +96,10 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("--log-level: '\(self.logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
         }
-        if self.server != nil && self.kubeconfig != nil {
-            throw ValidationError("--server, --kubeconfig: give one of them, not both")
+        if [self.server != nil, self.kubeconfig != nil, self.inCluster].filter({ $0 }).count > 1 {
+            throw ValidationError("--server, --kubeconfig, --in-cluster: give one of them at most")
         }
+        guard (0...65535).contains(self.httpPort) else { throw ValidationError("--http-port: must be 0...65535") }
     }
 
     func run() async throws {
@@ -110,10 +127,11 @@ struct Serve: AsyncParsableCommand {
         var services: [any ServiceLifecycle.Service] = []
         var kubeServer: String?
         var client: KubeClient?
-        if self.kubeconfig != nil || self.server != nil {
-            var configuration = try KubeClient.Configuration.commandLine(
-                server: self.server, kubeconfig: self.kubeconfig, context: self.context
-            )
+        if self.kubeconfig != nil || self.server != nil || self.inCluster {
+            var configuration =
+                self.inCluster
+                ? try KubeClient.Configuration.inCluster()
+                : try KubeClient.Configuration.commandLine(server: self.server, kubeconfig: self.kubeconfig, context: self.context)
             configuration.qps = self.kubeQps
             configuration.burst = self.kubeBurst
             let kube = KubeClient(configuration: configuration, logger: logger)
@@ -149,15 +167,31 @@ struct Serve: AsyncParsableCommand {
             }
         )
         let projector = FlowProjector(store: store)
+        let authenticator = try self.tokensFile.map { try Authenticator(tokensFile: $0) } ?? .open
+        let api = TritonAPI(store: store, handler: handler, cluster: port, authenticator: authenticator)
+        let httpHost = self.httpHost
+        let application = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(httpHost, port: self.httpPort), serverName: "triton"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                print("REST API: http://\(httpHost):\(port)/api/v1\(authenticator.isOpen ? " (open: no --tokens-file, every caller is an admin)" : "")")
+                fflush(nil)
+            },
+            logger: logger
+        )
+        services.append(application)
         services.append(TaskService("store wake-ups") { await store.run() })
         services.append(TaskService("projector") { try await projector.run() })
         services.append(TaskService("flow runner") { try await runner.run() })
 
         let pid = getpid()
-        try ServeState(
-            pid: pid, databaseURL: url, schema: self.schema, kubeServer: kubeServer,
-            kubeconfig: self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, context: self.context
-        ).write(to: self.stateFile)
+        if !self.inCluster {  // in a cluster there is no local CLI to tell (and the filesystem is read-only)
+            try ServeState(
+                pid: pid, databaseURL: url, schema: self.schema, kubeServer: kubeServer,
+                kubeconfig: self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, context: self.context
+            ).write(to: self.stateFile)
+        }
         print("event log: \(PostgresURL.redacted(url)) (schema \(self.schema))")
         print("triton serve running (pid \(pid)); stop with Ctrl-C. Try: triton flow list")
         fflush(nil)

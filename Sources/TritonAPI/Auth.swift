@@ -1,0 +1,138 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// What a caller may do. `admin` may do everything; `deployer` creates and controls flows;
+/// `approver` says next/continue on canary batches; every role may read.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case viewer, deployer, approver, admin
+}
+
+/// The caller of a request.
+public struct APIUser: Sendable, Equatable {
+    public var name: String
+    public var roles: Set<Role>
+
+    public init(name: String, roles: Set<Role>) {
+        self.name = name
+        self.roles = roles
+    }
+
+    func has(_ role: Role) -> Bool { self.roles.contains(.admin) || self.roles.contains(role) || role == .viewer }
+}
+
+/// Bearer tokens → users and roles, from a tokens file:
+/// `{"tokens": [{"token": "…", "user": "alice", "roles": ["deployer", "approver"]}]}`.
+/// Without one the API is open: every caller is an admin named by `X-Triton-User` (or `anonymous`).
+public struct Authenticator: Sendable {
+    private let users: [String: APIUser]?
+
+    public var isOpen: Bool { self.users == nil }
+
+    public static let open = Authenticator(users: nil)
+
+    init(users: [String: APIUser]?) { self.users = users }
+
+    public init(tokensFile path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw APIConfigurationError("--tokens-file: cannot read \(path)")
+        }
+        struct File: Decodable {
+            struct Entry: Decodable {
+                var token: String
+                var user: String
+                var roles: [String]
+            }
+            var tokens: [Entry]
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw APIConfigurationError("--tokens-file: \(path) is not {\"tokens\": [{\"token\", \"user\", \"roles\"}]}")
+        }
+        var users: [String: APIUser] = [:]
+        for (index, entry) in file.tokens.enumerated() {
+            var roles: Set<Role> = []
+            for name in entry.roles {
+                guard let role = Role(rawValue: name) else {
+                    throw APIConfigurationError(
+                        "--tokens-file: tokens[\(index)].roles: '\(name)' is not one of viewer, deployer, approver, admin"
+                    )
+                }
+                roles.insert(role)
+            }
+            guard entry.token.count >= 8 else {
+                throw APIConfigurationError("--tokens-file: tokens[\(index)].token: must be at least 8 characters")
+            }
+            users[entry.token] = APIUser(name: entry.user, roles: roles)
+        }
+        self.users = users
+    }
+
+    /// The caller, from `Authorization: Bearer …` (gRPC: the `authorization` metadata).
+    public func user(authorization: String?, userHeader: String?) throws -> APIUser {
+        guard let users = self.users else {
+            return APIUser(name: userHeader.flatMap { $0.isEmpty ? nil : $0 } ?? "anonymous", roles: [.admin])
+        }
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else {
+            throw APIError(.unauthorized, code: "unauthenticated", "send Authorization: Bearer <token>")
+        }
+        let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard let user = users[token] else { throw APIError(.unauthorized, code: "unauthenticated", "the token is not known") }
+        return user
+    }
+}
+
+public struct APIConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The request context of the API: the caller and where the request came from.
+public struct APIContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var remoteAddress: SocketAddress?
+    public var user = APIUser(name: "anonymous", roles: [])
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Throws 403 naming the missing role.
+    func require(_ role: Role, for what: String) throws {
+        guard self.user.has(role) else {
+            throw APIError(.forbidden, code: "forbidden", "\(what) needs the \(role.rawValue) role; \(self.user.name) has \(self.user.roles.map(\.rawValue).sorted().joined(separator: ", ").nilIfEmpty ?? "none")")
+        }
+    }
+
+    var clientAddress: String? {
+        guard let address = self.remoteAddress else { return nil }
+        if let ip = address.ipAddress, let port = address.port { return "\(ip):\(port)" }
+        return address.description
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { self.isEmpty ? nil : self }
+}
+
+/// Sets the caller on the context; health and the OpenAPI document need no token.
+struct AuthMiddleware: RouterMiddleware {
+    let authenticator: Authenticator
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if path == "/healthz" || path == "/readyz" || path == "/api/v1/openapi.json" {
+            return try await next(request, context)
+        }
+        var context = context
+        context.user = try self.authenticator.user(
+            authorization: request.headers[.authorization], userHeader: request.headers[HTTPField.Name("X-Triton-User")!]
+        )
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Hummingbird
+
+/// Any JSON value, decoded strictly (a boolean is never a number and the other way round).
+enum AnyJSON: Codable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([AnyJSON])
+    case object([String: AnyJSON])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([AnyJSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: AnyJSON].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+/// A JSON object from a request body, read field by field so every error names the field (with its
+/// path, e.g. `applicationSpec.replicas`) and the reason.
+struct JSONBody: Sendable {
+    let object: [String: AnyJSON]
+    let path: String
+
+    init(object: [String: AnyJSON], path: String = "") {
+        self.object = object
+        self.path = path
+    }
+
+    /// Parses a request body; an empty body is an empty object.
+    static func parse(_ request: Request, limit: Int = 1 << 20) async throws -> JSONBody {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, code: "badRequest", "the body is larger than \(limit) bytes")
+        }
+        guard buffer.readableBytes > 0 else { return JSONBody(object: [:]) }
+        let value: AnyJSON
+        do {
+            value = try JSONDecoder().decode(AnyJSON.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest(nil, "the body is not valid JSON")
+        }
+        guard case .object(let object) = value else { throw APIError.badRequest(nil, "the body must be a JSON object") }
+        return JSONBody(object: object)
+    }
+
+    func name(_ key: String) -> String { self.path.isEmpty ? key : "\(self.path).\(key)" }
+
+    private func value(_ key: String) -> AnyJSON? {
+        guard let value = self.object[key], value != .null else { return nil }
+        return value
+    }
+
+    func int(_ key: String) throws -> Int? {
+        switch self.value(key) {
+        case nil: return nil
+        case .int(let value): return value
+        case .double(let value) where value == value.rounded() && abs(value) < 1e15: return Int(value)
+        default: throw APIError.badRequest(self.name(key), "must be an integer")
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        switch self.value(key) {
+        case nil: return nil
+        case .string(let value): return value
+        default: throw APIError.badRequest(self.name(key), "must be a string")
+        }
+    }
+
+    /// A batch size: a number or a percent string such as "30%" (also a numeric string).
+    func numberOrString(_ key: String) throws -> String? {
+        switch self.value(key) {
+        case nil: return nil
+        case .int(let value): return String(value)
+        case .string(let value): return value
+        default: throw APIError.badRequest(self.name(key), "must be a number or a percent such as \"30%\"")
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        switch self.value(key) {
+        case nil: return nil
+        case .bool(let value): return value
+        default: throw APIError.badRequest(self.name(key), "must be true or false")
+        }
+    }
+
+    func object(_ key: String) throws -> JSONBody? {
+        switch self.value(key) {
+        case nil: return nil
+        case .object(let value): return JSONBody(object: value, path: self.name(key))
+        default: throw APIError.badRequest(self.name(key), "must be an object")
+        }
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        switch self.value(key) {
+        case nil: return nil
+        case .array(let values):
+            return try values.map {
+                guard case .string(let text) = $0 else { throw APIError.badRequest(self.name(key), "must be an array of strings") }
+                return text
+            }
+        default: throw APIError.badRequest(self.name(key), "must be an array of strings")
+        }
+    }
+
+    /// The JSON text of an object field (a pod template kept as given).
+    func rawJSON(_ key: String) throws -> String? {
+        guard let value = self.value(key) else { return nil }
+        guard case .object = value else { throw APIError.badRequest(self.name(key), "must be an object") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// The first container's image in a pod template object field.
+    func templateImage(_ key: String) throws -> String? {
+        guard case .object(let template)? = self.value(key) else { return nil }
+        guard case .object(let spec)? = template["spec"], case .array(let containers)? = spec["containers"],
+            case .object(let first)? = containers.first, case .string(let image)? = first["image"]
+        else { return nil }
+        return image
+    }
+
+    func require<T>(_ key: String, _ read: (String) throws -> T?) throws -> T {
+        guard let value = try read(key) else { throw APIError.badRequest(self.name(key), "is required") }
+        return value
+    }
+
+    /// Fields that are not among `known` (a typo must not be silently ignored).
+    func rejectUnknown(_ known: Set<String>) throws {
+        if let unknown = self.object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw APIError.badRequest(self.name(unknown), "is not a known field")
+        }
+    }
+}
