@@ -21,6 +21,14 @@ public struct APIUser: Sendable, Equatable {
     }
 
     func has(_ role: Role) -> Bool { self.roles.contains(.admin) || self.roles.contains(role) || role == .viewer }
+
+    /// Throws 403 (gRPC: PERMISSION_DENIED) naming the missing role.
+    func require(_ role: Role, for what: String) throws {
+        guard self.has(role) else {
+            let held = self.roles.map(\.rawValue).sorted().joined(separator: ", ")
+            throw APIError(.forbidden, code: "forbidden", "\(what) needs the \(role.rawValue) role; \(self.name) has \(held.isEmpty ? "none" : held)")
+        }
+    }
 }
 
 /// Bearer tokens → users and roles, from a tokens file:
@@ -104,9 +112,7 @@ public struct APIContext: RequestContext, RemoteAddressRequestContext {
 
     /// Throws 403 naming the missing role.
     func require(_ role: Role, for what: String) throws {
-        guard self.user.has(role) else {
-            throw APIError(.forbidden, code: "forbidden", "\(what) needs the \(role.rawValue) role; \(self.user.name) has \(self.user.roles.map(\.rawValue).sorted().joined(separator: ", ").nilIfEmpty ?? "none")")
-        }
+        try self.user.require(role, for: what)
     }
 
     var clientAddress: String? {

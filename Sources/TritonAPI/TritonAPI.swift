@@ -151,24 +151,32 @@ public struct TritonAPI: Sendable {
             appName: try app.string("appName") ?? instanceName, image: image, template: template
         )
         let strategy = try Self.updateStrategy(try body.object("updateStrategy"))
-        let instance = InstanceRef(namespace: namespace, name: instanceName)
-        let exists = try await self.cluster.workload(instance) != nil
+        let state = try await self.createOrUpdate(
+            InstanceRef(namespace: namespace, name: instanceName), spec: spec, replicas: replicas, replicasField: app.name("replicas"),
+            strategy: strategy, metadata: self.metadata(request, context, reason: try body.string("reason"))
+        )
+        return try Self.encode(FlowStatus(state: state), status: .created)
+    }
+
+    /// Creates the instance when its CloneSet does not exist (with `replicas`), else updates it to
+    /// `spec`'s image; the flow is named `<instance>-<5 random characters>`, as Triton names them.
+    public func createOrUpdate(
+        _ instance: InstanceRef, spec: AppSpec, replicas: Int?, replicasField: String = "replicas", strategy: Strategy,
+        strategyField: String = "updateStrategy", metadata: EventMetadata
+    ) async throws -> DeployFlow.State {
         let action: ReleaseRequest.Action
-        if exists {
-            action = .update(image: image, appSpec: spec)
+        if try await self.cluster.workload(instance) != nil {
+            action = .update(image: spec.image, appSpec: spec)
         } else {
-            guard let replicas else { throw APIError.badRequest(app.name("replicas"), "is required to create an instance") }
+            guard let replicas else { throw APIError.badRequest(replicasField, "is required to create an instance") }
             action = .create(spec, replicas: replicas)
         }
-        let flowID = FlowID("\(instanceName)-\(Self.randomSuffix())")
-        let reason = try body.string("reason")
-        let state = try await Self.renamingFields(strategy: "updateStrategy", replicas: "applicationSpec.replicas") {
+        let flowID = FlowID("\(instance.name)-\(Self.randomSuffix())")
+        return try await Self.renamingFields(strategy: strategyField, replicas: replicasField) {
             try await self.handler.create(
-                ReleaseRequest(instance: instance, action: action, strategy: strategy, flowID: flowID),
-                cluster: self.cluster, metadata: self.metadata(request, context, reason: reason)
+                ReleaseRequest(instance: instance, action: action, strategy: strategy, flowID: flowID), cluster: self.cluster, metadata: metadata
             )
         }
-        return try Self.encode(FlowStatus(state: state), status: .created)
     }
 
     /// `PATCH /deployflows/{name}`: `paused`, `canceled`, `batches` (continue to), as Triton's strategy fields.
@@ -226,19 +234,23 @@ public struct TritonAPI: Sendable {
     /// deployer for everything; `next`/`continue` while a smoke-tested canary waits to be pulled into
     /// traffic needs approver.
     func authorize(_ command: DeployFlow.Command.Kind, _ state: DeployFlow.State, _ context: APIContext) throws {
+        try Self.authorize(command, state, user: context.user)
+    }
+
+    static func authorize(_ command: DeployFlow.Command.Kind, _ state: DeployFlow.State, user: APIUser) throws {
         switch command {
         case .next, .continueTo:
             // Passing the canary (pulling it into traffic) is the approver's call.
             if case .pullIn(let number)? = DeployFlow.waitingStep(state), state.batches.first(where: { $0.number == number })?.canary == true {
-                try context.require(.approver, for: "next/continue on the canary batch")
+                try user.require(.approver, for: "next/continue on the canary batch")
             } else {
-                guard context.user.has(.deployer) || context.user.has(.approver) else {
-                    try context.require(.deployer, for: "next/continue")
+                guard user.has(.deployer) || user.has(.approver) else {
+                    try user.require(.deployer, for: "next/continue")
                     return
                 }
             }
         default:
-            try context.require(.deployer, for: "controlling a flow")
+            try user.require(.deployer, for: "controlling a flow")
         }
     }
 

@@ -8,6 +8,7 @@ import PostgresStore
 import Hummingbird
 import ServiceLifecycle
 import TritonAPI
+import GRPCCore
 import TritonDomain
 import TritonEngine
 import TritonKubeAdapter
@@ -56,6 +57,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address the REST API listens on.")
     var httpHost: String = "127.0.0.1"
 
+    @Option(help: "Port of the gRPC API (HTTP/2, plaintext; 0 picks a free one).")
+    var grpcPort: Int = 8099
+
     @Option(help: ArgumentHelp(
         "Bearer tokens of the API: {\"tokens\": [{\"token\", \"user\", \"roles\": [viewer|deployer|approver|admin]}]}; without it the API is open.",
         valueName: "path"))
@@ -100,6 +104,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--server, --kubeconfig, --in-cluster: give one of them at most")
         }
         guard (0...65535).contains(self.httpPort) else { throw ValidationError("--http-port: must be 0...65535") }
+        guard (0...65535).contains(self.grpcPort) else { throw ValidationError("--grpc-port: must be 0...65535") }
     }
 
     func run() async throws {
@@ -181,6 +186,21 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         services.append(application)
+        let grpc = api.grpcServer(host: httpHost, port: self.grpcPort)
+        services.append(TaskService("gRPC API", cancelOnShutdown: false) {
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await grpc.serve() }
+                    if let port = try await TritonAPI.listeningPort(grpc) {
+                        print("gRPC API: \(httpHost):\(port) (deployflow.DeployFlow, application.Application, pod.Pod)")
+                        fflush(nil)
+                    }
+                    try await group.waitForAll()
+                }
+            } onGracefulShutdown: {
+                grpc.beginGracefulShutdown()
+            }
+        })
         services.append(TaskService("store wake-ups") { await store.run() })
         services.append(TaskService("projector") { try await projector.run() })
         services.append(TaskService("flow runner") { try await runner.run() })
@@ -198,7 +218,12 @@ struct Serve: AsyncParsableCommand {
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                // Every service stops on the graceful shutdown; none cancels the others by returning.
+                services: services.map {
+                    ServiceGroupConfiguration.ServiceConfiguration(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup
+                    )
+                },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -238,16 +263,24 @@ struct Serve: AsyncParsableCommand {
 /// A long-running task as a service: cancelled on graceful shutdown.
 struct TaskService: ServiceLifecycle.Service {
     let name: String
+    /// Cancel the body on graceful shutdown (else the body handles the shutdown itself).
+    let cancelOnShutdown: Bool
     let body: @Sendable () async throws -> Void
 
-    init(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+    init(_ name: String, cancelOnShutdown: Bool = true, _ body: @escaping @Sendable () async throws -> Void) {
         self.name = name
+        self.cancelOnShutdown = cancelOnShutdown
         self.body = body
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await self.body()
+        guard self.cancelOnShutdown else { return try await self.body() }
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.body()
+            }
+        } catch is CancellationError {
+            // Stopped by the shutdown, as asked.
         }
     }
 }

@@ -345,7 +345,13 @@ struct RESTTests {
             try await client.execute(
                 uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: headers, body: ByteBuffer(string: APIHarness.createBody)
             ) { #expect($0.status == .created) }
-            let created = try #require(try await h.store.readAll(after: .start, limit: 100).first { $0.type == "FlowCreated" })
+            // The global log shows an event once every transaction that began before it has ended.
+            var found: RecordedEvent?
+            for _ in 0..<100 where found == nil {
+                found = try await h.store.readAll(after: .start, limit: 1000).first { $0.type == "FlowCreated" }
+                if found == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let created = try #require(found)
             #expect(try EventMetadata.decode(json: created.metadata).actor == "carol")
         }
     }

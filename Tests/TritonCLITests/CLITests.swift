@@ -13,27 +13,6 @@ struct CLITests {
         var stderr: String
     }
 
-    static func triton(_ arguments: [String]) throws -> Result {
-        let binary = Self.binary
-        #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build the triton executable first (swift build --build-tests)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
-        )
-    }
-
     /// The test runner sits next to the executable in .build/<configuration>/.
     static let binary: URL = {
         if let path = ProcessInfo.processInfo.environment["TRITON_BINARY"] { return URL(fileURLWithPath: path) }
@@ -47,13 +26,13 @@ struct CLITests {
 
     static func freshSchema() -> String { "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased() }
 
-    @Test func migrateThenMigrateAgainIsANoOp() throws {
+    @Test func migrateThenMigrateAgainIsANoOp() async throws {
         let url = try Self.databaseURL()
         let schema = Self.freshSchema()
-        let first = try Self.triton(["migrate", "--database-url", url, "--schema", schema])
+        let first = try await Self.triton(["migrate", "--database-url", url, "--schema", schema])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("applied 0001_event_log, 0002_projections to schema \(schema)"))
-        let second = try Self.triton(["migrate", "--database-url", url, "--schema", schema, "--output", "json"])
+        #expect(first.stdout.contains("applied 0001_event_log, 0002_projections, 0003_idempotency to schema \(schema)"))
+        let second = try await Self.triton(["migrate", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(second.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: [String]]
         #expect(json?["applied"] == [])
@@ -71,7 +50,7 @@ struct CLITests {
                 events: (1...3).map { NewEvent(type: "T", data: "{\"n\":\($0)}", metadata: "{\"actor\":\"t\"}") }
             )
         }
-        let clean = try Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
+        let clean = try await Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
         #expect(clean.status == 0, "\(clean.stderr)")
         #expect(clean.stdout.contains("ok: 6 events in 2 streams"))
 
@@ -80,11 +59,11 @@ struct CLITests {
                 "SET session_replication_role = replica; UPDATE events SET metadata = '{\"actor\": \"mallory\"}' WHERE stream_id = 'deployflow-b' AND version = 2; SET session_replication_role = origin;"
             )
         }
-        let broken = try Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
+        let broken = try await Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
         #expect(broken.status == 1)
         #expect(broken.stdout.contains("stream deployflow-b is broken at version 2"), "\(broken.stdout)")
 
-        let json = try Self.triton(["audit", "verify", "--database-url", url, "--schema", schema, "--output", "json"])
+        let json = try await Self.triton(["audit", "verify", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(json.status == 1)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["ok"] as? Bool == false)
@@ -92,22 +71,22 @@ struct CLITests {
         #expect(object?["brokenVersion"] as? Int == 2)
     }
 
-    @Test func missingDatabaseURLIsAClearError() throws {
-        let result = try Self.triton(["audit", "verify", "--database-url", ""])
+    @Test func missingDatabaseURLIsAClearError() async throws {
+        let result = try await Self.triton(["audit", "verify", "--database-url", ""])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--database-url"))
     }
 
-    @Test func passwordIsNotPrintedWhenTheServerIsUnreachable() throws {
-        let result = try Self.triton(["migrate", "--database-url", "postgresql://triton:hunter2@127.0.0.1:1/x?connect_timeout=2"])
+    @Test func passwordIsNotPrintedWhenTheServerIsUnreachable() async throws {
+        let result = try await Self.triton(["migrate", "--database-url", "postgresql://triton:hunter2@127.0.0.1:1/x?connect_timeout=2"])
         #expect(result.status != 0)
         #expect(!(result.stdout + result.stderr).contains("hunter2"))
         #expect((result.stdout + result.stderr).contains("********"))
     }
 
-    @Test func benchStorePrintsEveryFigure() throws {
+    @Test func benchStorePrintsEveryFigure() async throws {
         let url = try Self.databaseURL()
-        let result = try Self.triton(["bench", "store", "--database-url", url, "--seconds", "0.2", "--read-events", "2000", "--output", "json"])
+        let result = try await Self.triton(["bench", "store", "--database-url", url, "--seconds", "0.2", "--read-events", "2000", "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let rows = report?["rows"] as? [[String: Any]] ?? []
@@ -117,17 +96,17 @@ struct CLITests {
         #expect(result.stderr.contains("append, 8 writer(s)"))
     }
 
-    @Test func demoRunsARealReleaseThenFlowsReadBackAndRebuild() throws {
+    @Test func demoRunsARealReleaseThenFlowsReadBackAndRebuild() async throws {
         let url = try Self.databaseURL()
         let schema = Self.freshSchema()
-        let result = try Self.triton(["demo", "--database-url", url, "--schema", schema, "--tick-ms", "0"])
+        let result = try await Self.triton(["demo", "--database-url", url, "--schema", schema, "--tick-ms", "0"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("canary Smoked"))
         #expect(result.stdout.contains("alice: next"))
         #expect(result.stdout.components(separatedBy: "replay from the log matches the live state").count == 3)
         #expect(result.stdout.contains("every hash chain intact"))
 
-        let list = try Self.triton(["flow", "list", "--database-url", url, "--schema", schema, "--namespace", "prod", "--output", "json"])
+        let list = try await Self.triton(["flow", "list", "--database-url", url, "--schema", schema, "--namespace", "prod", "--output", "json"])
         #expect(list.status == 0, "\(list.stderr)")
         let flows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
         #expect(flows.count == 2)
@@ -139,15 +118,15 @@ struct CLITests {
         #expect(conditions.map { $0["batchSize"] as? Int } == [1, 3, 3, 3])
         #expect(conditions.first?["canary"] as? Bool == true)
 
-        let get = try Self.triton(["flow", "get", update["name"] as? String ?? "", "--database-url", url, "--schema", schema])
+        let get = try await Self.triton(["flow", "get", update["name"] as? String ?? "", "--database-url", url, "--schema", schema])
         #expect(get.status == 0)
         #expect(get.stdout.contains("batch 1 (canary): Baked"))
 
-        let missing = try Self.triton(["flow", "get", "no-such-flow", "--database-url", url, "--schema", schema])
+        let missing = try await Self.triton(["flow", "get", "no-such-flow", "--database-url", url, "--schema", schema])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no flow named 'no-such-flow'"))
 
-        let rebuild = try Self.triton(["projections", "rebuild", "--database-url", url, "--schema", schema, "--output", "json"])
+        let rebuild = try await Self.triton(["projections", "rebuild", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(rebuild.status == 0, "\(rebuild.stdout)")
         let report = try JSONSerialization.jsonObject(with: Data(rebuild.stdout.utf8)) as? [String: Any]
         #expect(report?["identical"] as? Bool == true)

@@ -44,7 +44,7 @@ struct CrashTests {
         let serve = try BackgroundProcess(
             [
                 "serve", "--database-url", try CLITests.databaseURL(), "--schema", w.schema, "--server", cluster.url,
-                "--tick-ms", "50", "--kube-qps", "1000", "--kube-burst", "1000", "--state-file", w.stateFile + ".\(log)",
+                "--tick-ms", "50", "--http-port", "0", "--grpc-port", "0", "--kube-qps", "1000", "--kube-burst", "1000", "--state-file", w.stateFile + ".\(log)",
             ],
             log: w.log(log)
         )
@@ -52,8 +52,8 @@ struct CrashTests {
         return serve
     }
 
-    static func cli(_ w: ServeTests.Workspace, _ cluster: Cluster, _ arguments: [String]) throws -> CLITests.Result {
-        try CLITests.triton(
+    static func cli(_ w: ServeTests.Workspace, _ cluster: Cluster, _ arguments: [String]) async throws -> CLITests.Result {
+        try await CLITests.triton(
             arguments + ["--database-url", try CLITests.databaseURL(), "--schema", w.schema]
                 + (["create", "update"].contains(arguments[1]) ? ["--server", cluster.url] : []),
             environment: ["TRITON_SERVE_STATE": w.stateFile, "TRITON_ACTOR": "release-bot"]
@@ -61,8 +61,8 @@ struct CrashTests {
     }
 
     /// Every flow's phase, from `triton flow list --output json`.
-    static func phases(_ w: ServeTests.Workspace, _ cluster: Cluster) throws -> [String: String] {
-        let list = try Self.cli(w, cluster, ["flow", "list", "--output", "json"])
+    static func phases(_ w: ServeTests.Workspace, _ cluster: Cluster) async throws -> [String: String] {
+        let list = try await Self.cli(w, cluster, ["flow", "list", "--output", "json"])
         let flows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
         return Dictionary(uniqueKeysWithValues: flows.compactMap { flow in
             (flow["name"] as? String).map { ($0, flow["phase"] as? String ?? "") }
@@ -83,18 +83,18 @@ struct CrashTests {
         var survivor: BackgroundProcess?
         while true {
             rounds += 1
-            let phases = try Self.phases(w, cluster)
+            let phases = try await Self.phases(w, cluster)
             try #require(ContinuousClock.now < deadline, "flows did not finish in \(rounds) rounds: \(phases)")
             for instance in instances {
                 let create = "\(instance)-create", update = "\(instance)-update"
                 if phases[create] == nil {
-                    let result = try Self.cli(w, cluster, [
+                    let result = try await Self.cli(w, cluster, [
                         "flow", "create", "--instance", instance, "--image", "shop/\(instance):v1", "--replicas", "10",
                         "--batch-size", "10", "--mode", "auto", "--flow-id", create, "--pull-out-wait", "1",
                     ])
                     try #require(result.status == 0, "\(result.stderr)")
                 } else if phases[create] == "Success", phases[update] == nil {
-                    let result = try Self.cli(w, cluster, [
+                    let result = try await Self.cli(w, cluster, [
                         "flow", "update", "--instance", instance, "--image", "shop/\(instance):v2", "--canary", "1",
                         "--batch-size", "3", "--mode", "auto", "--flow-id", update, "--pull-out-wait", "1",
                     ])
@@ -121,7 +121,7 @@ struct CrashTests {
             let pods = try await cluster.livePods(instance)
             #expect(pods.count == 10 && pods.allSatisfy(\.isReady), "\(instance): \(pods.map(\.metadata.name))")
         }
-        let audit = try Self.cli(w, cluster, ["audit", "verify"])
+        let audit = try await Self.cli(w, cluster, ["audit", "verify"])
         #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
         _ = try await cluster.sim.stop(SIGTERM)
     }
@@ -140,7 +140,7 @@ struct CrashTests {
         let first = try await Self.serve(w, cluster, log: "first.log")
         let second = try await Self.serve(w, cluster, log: "second.log")
         for n in 0..<50 {
-            let result = try Self.cli(w, cluster, [
+            let result = try await Self.cli(w, cluster, [
                 "flow", "create", "--instance", "svc-\(n)", "--image", "shop/svc:v1", "--replicas", "2",
                 "--batch-size", "1", "--mode", "auto", "--flow-id", "svc-\(n)-create",
             ])
@@ -154,7 +154,7 @@ struct CrashTests {
         let deadline = ContinuousClock.now + .seconds(180)
         var phases: [String: String] = [:]
         while ContinuousClock.now < deadline {
-            phases = try Self.phases(w, cluster)
+            phases = try await Self.phases(w, cluster)
             if phases.count == 50 && phases.values.allSatisfy({ $0 == "Success" }) { break }
             try await Task.sleep(for: .milliseconds(500))
         }

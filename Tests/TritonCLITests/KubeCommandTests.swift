@@ -28,17 +28,17 @@ struct KubeCommandTests {
         )
         cluster.advance(by: 120)
 
-        let listed = try CLITests.triton(["kube", "get", "pods", "-n", "default", "--server", "http://127.0.0.1:\(port)"])
+        let listed = try await CLITests.triton(["kube", "get", "pods", "-n", "default", "--server", "http://127.0.0.1:\(port)"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let lines = listed.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("NAME") == true)
         #expect(lines.dropFirst().filter { $0.hasPrefix("web-") && $0.contains("Running") }.count == 2, "\(listed.stdout)")
 
-        let empty = try CLITests.triton(["kube", "get", "pods", "-n", "kube-public", "--server", "http://127.0.0.1:\(port)"])
+        let empty = try await CLITests.triton(["kube", "get", "pods", "-n", "kube-public", "--server", "http://127.0.0.1:\(port)"])
         #expect(empty.status == 0)
         #expect(empty.stdout.contains("No resources found in kube-public namespace."))
 
-        let wrong = try CLITests.triton(["kube", "get", "deployments", "--server", "http://127.0.0.1:\(port)"])
+        let wrong = try await CLITests.triton(["kube", "get", "deployments", "--server", "http://127.0.0.1:\(port)"])
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("resource: 'deployments' is not supported"))
     }

@@ -18,20 +18,21 @@ struct ServeTests {
         func log(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
 
         /// `triton serve` on the test database and the in-process simulated cluster.
-        func serve(timeScale: Int = 20) async throws -> BackgroundProcess {
+        func serve(timeScale: Int = 20, extra: [String] = []) async throws -> BackgroundProcess {
             let serve = try BackgroundProcess(
                 [
                     "serve", "--database-url", try CLITests.databaseURL(), "--schema", self.schema, "--sim-port", "0",
                     "--time-scale", "\(timeScale)", "--tick-ms", "50", "--state-file", self.stateFile,
-                ],
+                    "--http-port", "0", "--grpc-port", "0",
+                ] + extra,
                 environment: self.environment, log: self.log("serve.log")
             )
             try await serve.waitFor("triton serve running")
             return serve
         }
 
-        func triton(_ arguments: [String]) throws -> CLITests.Result {
-            try CLITests.triton(arguments, environment: self.environment)
+        func triton(_ arguments: [String]) async throws -> CLITests.Result {
+            try await CLITests.triton(arguments, environment: self.environment)
         }
     }
 
@@ -41,14 +42,14 @@ struct ServeTests {
         let serve = try await w.serve()
         #expect(FileManager.default.fileExists(atPath: w.stateFile))
 
-        let create = try w.triton([
+        let create = try await w.triton([
             "flow", "create", "-n", "prod", "--instance", "checkout", "--image", "shop/checkout:v1", "--replicas", "10",
             "--batch-size", "10", "--mode", "auto", "--reason", "first release", "--watch",
         ])
         #expect(create.status == 0, "\(create.stderr)\n\(serve.output)")
         #expect(create.stdout.split(separator: "\n").last?.contains("Success") == true, "\(create.stdout)")
 
-        let update = try w.triton([
+        let update = try await w.triton([
             "flow", "update", "-n", "prod", "--instance", "checkout", "--image", "shop/checkout:v2", "--canary", "1",
             "--batch-size", "3", "--reason", "release v2",
         ])
@@ -57,7 +58,7 @@ struct ServeTests {
         #expect(update.stderr.contains("batches 1 (canary), 3, 3, 3"), "\(update.stderr)")
 
         // The canary stops at Smoked, out of traffic, until `next`.
-        let canary = try w.triton(["flow", "watch", id, "--until-waiting"])
+        let canary = try await w.triton(["flow", "watch", id, "--until-waiting"])
         #expect(canary.stdout.split(separator: "\n").last?.contains("batch 1/4 canary Smoked") == true, "\(canary.stdout)")
         #expect(canary.stdout.contains("waiting: `next` pulls batch 1 into traffic"))
 
@@ -67,34 +68,34 @@ struct ServeTests {
         while !last.contains("Success") {
             stops += 1
             try #require(stops <= 12, "no Success after \(stops) nexts:\n\(last)")
-            let next = try w.triton(["flow", "next", id, "--reason", "looks healthy", "--watch"])
+            let next = try await w.triton(["flow", "next", id, "--reason", "looks healthy", "--watch"])
             #expect(next.status == 0, "\(next.stderr)")
             last = next.stdout
         }
         #expect(stops == 4)  // pull the canary in, then start each of the 3 batches (pulled in once smoked)
         #expect(last.contains("finished 10/10"))
 
-        let get = try w.triton(["flow", "get", id, "--output", "json"])
+        let get = try await w.triton(["flow", "get", id, "--output", "json"])
         let status = try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [String: Any]
         #expect(status?["phase"] as? String == "Success")
         #expect(status?["finishedReplicas"] as? Int == 10)
         #expect(status?["finishedBatches"] as? Int == 4)
 
-        let pods = try w.triton(["kube", "get", "pods", "-n", "prod"])
+        let pods = try await w.triton(["kube", "get", "pods", "-n", "prod"])
         let running = pods.stdout.split(separator: "\n").dropFirst().filter { $0.contains("Running") }
         #expect(running.count == 10, "\(pods.stdout)")
 
         // Intents are refused with the field and the reason, and nothing is written.
-        let again = try w.triton(["flow", "next", id])
+        let again = try await w.triton(["flow", "next", id])
         #expect(again.status != 0)
         #expect(again.stderr.contains("finished"), "\(again.stderr)")
-        let missing = try w.triton(["flow", "update", "-n", "prod", "--instance", "nope", "--image", "x", "--output", "json"])
+        let missing = try await w.triton(["flow", "update", "-n", "prod", "--instance", "nope", "--image", "x", "--output", "json"])
         #expect(missing.status == 1)
         let error = try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any]
         #expect(error?["field"] as? String == "instance", "\(missing.stdout)")
 
         // The audit trail has who and why.
-        let history = try w.triton(["flow", "list", "--output", "json"])
+        let history = try await w.triton(["flow", "list", "--output", "json"])
         #expect(history.stdout.contains(id))
 
         #expect(try await serve.stop(SIGTERM) == 0, "\(serve.output)")
@@ -105,8 +106,8 @@ struct ServeTests {
 
 @Suite("triton bench engine")
 struct BenchEngineTests {
-    @Test func printsEveryFigure() throws {
-        let result = try CLITests.triton([
+    @Test func printsEveryFigure() async throws {
+        let result = try await CLITests.triton([
             "bench", "engine", "--database-url", try CLITests.databaseURL(), "--flows", "3,5", "--pods", "2", "--output", "json",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -119,5 +120,33 @@ struct BenchEngineTests {
         #expect(cases.allSatisfy { ($0["flowsPerSecond"] as? Double ?? 0) > 0 })
         #expect((report?["peakMemoryMB"] as? Double ?? 0) > 0)
         #expect(result.stderr.contains("finished") || result.stderr.contains("flows ×"))
+    }
+}
+
+/// The canary release entirely through gRPC, from a Python client whose stubs grpcio-tools generates
+/// from our .proto files (an independent toolchain), against `triton serve` with bearer tokens.
+@Suite("gRPC API from an independently generated client", .timeLimit(.minutes(4)))
+struct GRPCClientTests {
+    @Test func canaryReleaseThroughGRPCFromPython() async throws {
+        let w = try ServeTests.Workspace()
+        let tokens = w.directory.appendingPathComponent("tokens.json")
+        try Data(
+            """
+            {"tokens": [{"token": "viewer-token-1", "user": "vera", "roles": ["viewer"]},
+                        {"token": "deployer-token-1", "user": "dave", "roles": ["deployer"]},
+                        {"token": "approver-token-1", "user": "anna", "roles": ["approver"]}]}
+            """.utf8
+        ).write(to: tokens)
+        let serve = try await w.serve(extra: ["--tokens-file", tokens.path])
+        try await serve.waitFor("gRPC API: 127.0.0.1:")
+        let line = try #require(serve.output.split(separator: "\n").first { $0.hasPrefix("gRPC API: ") })
+        let port = try #require(line.components(separatedBy: "127.0.0.1:").last?.prefix { $0.isNumber })
+        let client = try await CLITests.run(
+            URL(fileURLWithPath: "/bin/bash"),
+            [ManifestTests.root.appendingPathComponent("ops/grpc-python-client.sh").path, "127.0.0.1:\(port)"]
+        )
+        #expect(client.status == 0, "\(client.stdout)\n\(client.stderr)\n\(serve.output.suffix(3000))")
+        #expect(client.stdout.hasSuffix("PASS\n"), "\(client.stdout)")
+        #expect(try await serve.stop(SIGTERM) == 0)
     }
 }

@@ -59,8 +59,14 @@ final class BackgroundProcess: @unchecked Sendable {
 }
 
 extension CLITests {
-    /// Runs `triton` with extra environment variables.
-    static func triton(_ arguments: [String], environment: [String: String]) throws -> Result {
+    /// Runs `triton` with extra environment variables. Waits without blocking a thread of the
+    /// cooperative pool (other suites' tests run meanwhile), with output going to files so that no
+    /// pipe can fill up or be held open by another child.
+    static func triton(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await Self.run(Self.binary, arguments, environment: environment)
+    }
+
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("triton-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -71,18 +77,25 @@ extension CLITests {
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { process in continuation.resume(returning: process.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
         try out.close()
         try err.close()
         return Result(
-            status: process.terminationStatus,
+            status: status,
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         )

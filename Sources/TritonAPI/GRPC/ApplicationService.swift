@@ -1,0 +1,161 @@
+import EventStore
+import Foundation
+import GRPCCore
+import HTTPTypes
+import PostgresStore
+import SwiftProtobuf
+import TritonDomain
+import TritonEngine
+import TritonGRPC
+import TritonProjections
+
+/// `application.Application`: instances and the actions on them.
+struct ApplicationService: Application_Application.SimpleServiceProtocol {
+    let api: TritonAPI
+
+    func instance(_ meta: Application_InstanceMeta) throws -> InstanceRef {
+        guard !meta.namespace.isEmpty else { throw APIError.badRequest("instance.namespace", "is required") }
+        guard !meta.name.isEmpty else { throw APIError.badRequest("instance.name", "is required") }
+        return InstanceRef(namespace: meta.namespace, name: meta.name)
+    }
+
+    func get(request: Application_InstanceMetaRequest, context: ServerContext) async throws -> Application_InstanceReply {
+        try await rpc {
+            try caller().require(.viewer, for: "reading an instance")
+            let ref = try self.instance(request.instance)
+            guard let workload = try await self.api.cluster.workload(ref) else {
+                throw APIError.notFound("instance.name", "no instance \(ref.name) in namespace \(ref.namespace)")
+            }
+            let summary = try await FlowQueries(store: self.api.store).instances(namespace: ref.namespace).first { $0.name == ref.name }
+            var reply = Application_InstanceReply()
+            reply.instance = Self.message(ref, workload: workload, summary: summary)
+            return reply
+        }
+    }
+
+    static func message(_ ref: InstanceRef, workload: ClusterWorkload?, summary: InstanceSummary?) -> Application_Instance {
+        var instance = Application_Instance()
+        instance.namespace = ref.namespace
+        instance.name = ref.name
+        instance.replicas = Int32(clamping: workload?.replicas ?? summary?.replicas ?? 0)
+        instance.availableReplicas = Int32(clamping: workload?.status.readyReplicas ?? summary?.availableReplicas ?? 0)
+        instance.status = summary?.activeFlowID == nil ? "Idle" : "Releasing"
+        instance.appID = Int32(clamping: summary?.appID ?? 0)
+        instance.groupID = Int32(clamping: summary?.groupID ?? 0)
+        instance.image = workload?.image ?? summary?.currentImage ?? ""
+        instance.updateRevision = workload?.status.updateRevision ?? summary?.updateRevision ?? ""
+        return instance
+    }
+
+    func gets(request: Application_GetsRequest, context: ServerContext) async throws -> Application_InstancesReply {
+        try await rpc {
+            try caller().require(.viewer, for: "listing instances")
+            let namespace = request.filter.namespace.isEmpty ? nil : request.filter.namespace
+            var reply = Application_InstancesReply()
+            reply.instances = try await FlowQueries(store: self.api.store).instances(namespace: namespace).map {
+                Self.message(InstanceRef(namespace: $0.namespace, name: $0.name), workload: nil, summary: $0)
+            }
+            return reply
+        }
+    }
+
+    func release(_ ref: InstanceRef, _ action: ReleaseRequest.Action, _ strategy: Strategy, reason: String, _ context: ServerContext)
+        async throws -> DeployFlow.State
+    {
+        try caller().require(.deployer, for: "releasing an instance")
+        let flowID = FlowID("\(ref.name)-\(TritonAPI.randomSuffix())")
+        return try await TritonAPI.renamingFields(strategy: "strategy", replicas: "replicas") {
+            try await self.api.handler.create(
+                ReleaseRequest(instance: ref, action: action, strategy: strategy, flowID: flowID), cluster: self.api.cluster,
+                metadata: try metadata(context, reason: reason)
+            )
+        }
+    }
+
+    func restart(request: Application_RestartRequest, context: ServerContext) async throws -> Application_RestartReply {
+        try await rpc {
+            let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
+            guard !strategy.podsToDelete.isEmpty else { throw APIError.badRequest("strategy.podsToDelete", "name at least one pod") }
+            let state = try await self.release(try self.instance(request.instance), .restart, strategy, reason: request.reason, context)
+            var reply = Application_RestartReply()
+            reply.deployName = state.spec!.flowID.rawValue
+            return reply
+        }
+    }
+
+    func scale(request: Application_ScaleRequest, context: ServerContext) async throws -> Application_ScaleReply {
+        try await rpc {
+            let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
+            let state = try await self.release(
+                try self.instance(request.instance), .scale(replicas: Int(request.replicas)), strategy, reason: request.reason, context
+            )
+            var reply = Application_ScaleReply()
+            reply.deployName = state.spec!.flowID.rawValue
+            return reply
+        }
+    }
+
+    func rollback(request: Application_RollbackRequest, context: ServerContext) async throws -> Application_RollbackReply {
+        try await rpc {
+            let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
+            let to = request.deployName.isEmpty ? nil : FlowID(request.deployName)
+            let state = try await self.release(try self.instance(request.instance), .rollback(to: to), strategy, reason: request.reason, context)
+            var reply = Application_RollbackReply()
+            reply.deployName = state.spec!.flowID.rawValue
+            reply.rollbackTo = state.spec?.rollbackTo?.rawValue ?? ""
+            return reply
+        }
+    }
+
+    func delete(request: Application_InstanceMetaRequest, context: ServerContext) async throws -> Application_EmptyReply {
+        throw RPCError(code: .unimplemented, message: "deleting an instance's CloneSet is not supported yet; scale it to 0 instead")
+    }
+}
+
+/// `pod.Pod`: an instance's pods as the cluster shows them.
+struct PodService: Pod_Pod.SimpleServiceProtocol {
+    let api: TritonAPI
+
+    static func message(_ pod: ClusterPod, namespace: String, instance: String) -> Pod_PodInfo {
+        var info = Pod_PodInfo()
+        info.namespace = namespace
+        info.name = pod.name
+        info.instanceName = instance
+        info.status = pod.terminating ? "Terminating" : (pod.ready ? "Ready" : pod.phase.rawValue)
+        info.updateRevision = pod.revision ?? ""
+        return info
+    }
+
+    func get(request: Pod_PodMetaRequest, context: ServerContext) async throws -> Pod_PodReply {
+        try await rpc {
+            try caller().require(.viewer, for: "reading a pod")
+            let name = request.pod.name
+            // CloneSet pods are named <cloneset>-<5 characters>.
+            guard !request.pod.namespace.isEmpty, name.count > 6, let dash = name.lastIndex(of: "-") else {
+                throw APIError.badRequest("pod", "give the pod's namespace and name")
+            }
+            let instance = String(name[..<dash])
+            let pods = try await self.api.cluster.pods(InstanceRef(namespace: request.pod.namespace, name: instance))
+            guard let pod = pods.first(where: { $0.name == name }) else {
+                throw APIError.notFound("pod.name", "no pod \(name) in namespace \(request.pod.namespace)")
+            }
+            var reply = Pod_PodReply()
+            reply.pod = Self.message(pod, namespace: request.pod.namespace, instance: instance)
+            return reply
+        }
+    }
+
+    func gets(request: Pod_GetsRequest, context: ServerContext) async throws -> Pod_PodsReply {
+        try await rpc {
+            try caller().require(.viewer, for: "listing pods")
+            guard !request.filter.namespace.isEmpty, !request.filter.instanceName.isEmpty else {
+                throw APIError.badRequest("filter", "give namespace and instanceName")
+            }
+            var pods = try await self.api.cluster.pods(InstanceRef(namespace: request.filter.namespace, name: request.filter.instanceName))
+            if !request.noSort { pods.sort { $0.name < $1.name } }
+            var reply = Pod_PodsReply()
+            reply.pods = pods.map { Self.message($0, namespace: request.filter.namespace, instance: request.filter.instanceName) }
+            return reply
+        }
+    }
+}

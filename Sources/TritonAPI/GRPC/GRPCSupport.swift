@@ -1,0 +1,214 @@
+import Foundation
+import GRPCCore
+import HTTPTypes
+import PostgresStore
+import SwiftProtobuf
+import TritonDomain
+import TritonEngine
+import TritonGRPC
+import TritonProjections
+
+/// The caller of a gRPC call, bound by ``GRPCAuthInterceptor`` for the handler (and for the producer
+/// of a streaming reply, which runs after the interceptor returned).
+enum GRPCCaller {
+    @TaskLocal static var user: APIUser?
+    @TaskLocal static var requestID: String?
+}
+
+/// Reads the bearer token from the `authorization` metadata (as REST reads the header) and binds the
+/// caller; an unknown or missing token is UNAUTHENTICATED.
+struct GRPCAuthInterceptor: ServerInterceptor {
+    let authenticator: Authenticator
+
+    func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>, context: ServerContext,
+        next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        let authorization = request.metadata[stringValues: "authorization"].first(where: { _ in true })
+        let userHeader = request.metadata[stringValues: "x-triton-user"].first(where: { _ in true })
+        let requestID = request.metadata[stringValues: "x-request-id"].first(where: { _ in true }) ?? UUID().uuidString
+        let user: APIUser
+        do {
+            user = try self.authenticator.user(authorization: authorization, userHeader: userHeader)
+        } catch let error as APIError {
+            throw error.rpcError
+        }
+        var response = try await GRPCCaller.$user.withValue(user) {
+            try await GRPCCaller.$requestID.withValue(requestID) { try await next(request, context) }
+        }
+        if case .success(var contents) = response.accepted {
+            let producer = contents.producer
+            contents.producer = { writer in
+                try await GRPCCaller.$user.withValue(user) {
+                    try await GRPCCaller.$requestID.withValue(requestID) { try await producer(writer) }
+                }
+            }
+            response.accepted = .success(contents)
+        }
+        return response
+    }
+}
+
+extension APIError {
+    /// The gRPC status for an API error, its message naming the field.
+    var rpcError: RPCError {
+        let code: RPCError.Code
+        switch self.status.code {
+        case 400, 422: code = .invalidArgument
+        case 401: code = .unauthenticated
+        case 403: code = .permissionDenied
+        case 404: code = .notFound
+        case 409: code = self.code == "alreadyExists" ? .alreadyExists : .failedPrecondition
+        case 405, 501: code = .unimplemented
+        default: code = .internalError
+        }
+        return RPCError(code: code, message: self.field.map { "\($0): \(self.message)" } ?? self.message)
+    }
+}
+
+/// Runs a handler body, turning the engine's and the API's errors into gRPC statuses.
+func rpc<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as RPCError {
+        throw error
+    } catch let error as APIError {
+        throw error.rpcError
+    } catch let rejection as DomainRejection {
+        throw APIError(rejection).rpcError
+    } catch is CancellationError {
+        throw RPCError(code: .cancelled, message: "cancelled")
+    } catch {
+        throw RPCError(code: .internalError, message: "the call failed: \(error)")
+    }
+}
+
+func caller() throws -> APIUser {
+    guard let user = GRPCCaller.user else { throw RPCError(code: .unauthenticated, message: "no caller") }
+    return user
+}
+
+func metadata(_ context: ServerContext, reason: String) throws -> EventMetadata {
+    EventMetadata(
+        actor: try caller().name, reason: reason.isEmpty ? nil : reason, requestID: GRPCCaller.requestID,
+        clientAddress: Peer.address(context.remotePeer), source: .api, time: Date()
+    )
+}
+
+private enum Peer {
+    /// `ipv4:127.0.0.1:5000` → `127.0.0.1:5000`.
+    static func address(_ remote: String) -> String {
+        for prefix in ["ipv4:", "ipv6:"] where remote.hasPrefix(prefix) { return String(remote.dropFirst(prefix.count)) }
+        return remote
+    }
+}
+
+func timestamp(_ date: Date?) -> Google_Protobuf_Timestamp? { date.map { Google_Protobuf_Timestamp(date: $0) } }
+
+extension Deployflow_Deploy {
+    init(_ status: FlowStatus, failureReason: String? = nil) {
+        self.init()
+        self.namespace = status.namespace
+        self.name = status.name
+        self.appID = Int32(clamping: status.appID)
+        self.groupID = Int32(clamping: status.groupID)
+        self.appName = status.appName
+        self.instanceName = status.instanceName
+        self.replicas = Int32(clamping: status.replicas)
+        self.action = status.action
+        self.availableReplicas = Int32(clamping: status.availableReplicas)
+        self.updatedReplicas = Int32(clamping: status.updatedReplicas)
+        self.updatedReadyReplicas = Int32(clamping: status.updatedReadyReplicas)
+        self.updateRevision = status.updateRevision
+        self.conditions = status.conditions.map { batch in
+            var b = Deployflow_Batch()
+            b.batch = Int32(clamping: batch.batch)
+            b.batchSize = Int32(clamping: batch.batchSize)
+            b.canary = batch.canary
+            b.phase = batch.phase
+            b.failedReplicas = Int32(clamping: batch.failedReplicas)
+            b.pods = batch.pods.map { pod in
+                var p = Deployflow_PodInfo()
+                p.name = pod.name
+                p.ip = pod.ip
+                p.port = Int32(clamping: pod.port)
+                p.phase = pod.phase
+                p.pullInStatus = pod.pullInStatus
+                return p
+            }
+            if let date = timestamp(batch.startedAt) { b.startedAt = date }
+            if let date = timestamp(batch.finishedAt) { b.finishedAt = date }
+            return b
+        }
+        self.paused = status.paused
+        self.phase = status.phase
+        self.finished = status.finished
+        self.batches = Int32(clamping: status.batches)
+        self.batchSize = Int32(clamping: status.batchSize)
+        self.finishedBatches = Int32(clamping: status.finishedBatches)
+        self.finishedReplicas = Int32(clamping: status.finishedReplicas)
+        self.failedReplicas = Int32(clamping: status.failedReplicas)
+        if let date = timestamp(status.startedAt) { self.startedAt = date }
+        if let date = timestamp(status.finishedAt) { self.finishedAt = date }
+        if let date = timestamp(status.updatedAt) { self.updatedAt = date }
+        self.mode = status.mode
+        self.batchIntervalSeconds = Int32(clamping: status.batchIntervalSeconds)
+        self.timeoutSeconds = Int32(clamping: status.timeoutSeconds)
+        self.gracefulPeriodSeconds = Int32(clamping: status.gracefulPeriodSeconds)
+        self.canary = Int32(clamping: status.canary)
+        if let failureReason { self.failureReason = failureReason }
+    }
+
+    init(_ state: DeployFlow.State) {
+        self.init(FlowStatus(state: state), failureReason: state.failureReason)
+    }
+}
+
+extension Deployflow_DeployReply {
+    init(_ state: DeployFlow.State) {
+        self.init()
+        self.deploy = Deployflow_Deploy(state)
+    }
+}
+
+/// A strategy from Triton's `UpdateStrategy` message.
+func strategy(_ message: Deployflow_UpdateStrategy?, field: String) throws -> Strategy {
+    var strategy = Strategy()
+    guard let message else { return strategy }
+    if !message.batchSize.isEmpty {
+        guard let size = BatchSize(parsing: message.batchSize) else {
+            throw APIError.badRequest("\(field).batchSize", "'\(message.batchSize)' is neither a number nor a percent such as \"30%\"")
+        }
+        strategy.batchSize = size
+    }
+    if message.batches > 0 { strategy.batches = Int(message.batches) }
+    strategy.canary = Int(message.canary)
+    strategy.noPullIn = message.noPullIn
+    strategy.batchIntervalSeconds = Int(message.batchIntervalSeconds)
+    if !message.mode.isEmpty {
+        guard let mode = Mode(rawValue: message.mode) else { throw APIError.badRequest("\(field).mode", "'\(message.mode)' is not one of auto, manual") }
+        strategy.mode = mode
+    }
+    if !message.stage.isEmpty { throw APIError.badRequest("\(field).stage", "stages are not supported; use batches") }
+    return strategy
+}
+
+/// A strategy from Triton's `NonUpdateStrategy` message.
+func strategy(_ message: Deployflow_NonUpdateStrategy?, field: String) throws -> Strategy {
+    var strategy = Strategy()
+    guard let message else { return strategy }
+    if !message.batchSize.isEmpty {
+        guard let size = BatchSize(parsing: message.batchSize) else {
+            throw APIError.badRequest("\(field).batchSize", "'\(message.batchSize)' is neither a number nor a percent such as \"30%\"")
+        }
+        strategy.batchSize = size
+    }
+    if message.batches > 0 { strategy.batches = Int(message.batches) }
+    strategy.batchIntervalSeconds = Int(message.batchIntervalSeconds)
+    strategy.podsToDelete = message.podsToDelete
+    if !message.mode.isEmpty {
+        guard let mode = Mode(rawValue: message.mode) else { throw APIError.badRequest("\(field).mode", "'\(message.mode)' is not one of auto, manual") }
+        strategy.mode = mode
+    }
+    return strategy
+}
