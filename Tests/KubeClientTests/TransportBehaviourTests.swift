@@ -132,10 +132,9 @@ struct TransportBehaviourTests {
         defer { client.shutdown() }
         let task = Task { try await client.get(Pod.self, name: "slow") }
         try await Task.sleep(for: .milliseconds(200))
-        let start = ContinuousClock.now
         task.cancel()
+        // Not cancelled, the slow request would answer after 3 s instead of throwing.
         await #expect(throws: CancellationError.self) { _ = try await task.value }
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 
     @Test func connectionFailureIsRetriedThenReported() async throws {
@@ -184,10 +183,9 @@ struct TransportBehaviourTests {
         }
         var iterator = firstEvent.makeAsyncIterator()
         await iterator.next()
-        let start = ContinuousClock.now
         task.cancel()
+        // Not cancelled, the watch would never end (the suite's time limit would fail it).
         #expect(try await task.value == 1)
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 
     @Test func reusesConnections() async throws {

@@ -19,7 +19,7 @@ struct ManifestTests {
         // The server really has the flags the Deployment passes.
         let deployment = try String(contentsOf: Self.root.appendingPathComponent("ops/kubernetes/deployment.yaml"), encoding: .utf8)
         let help = try await CLITests.triton(["serve", "--help"])
-        for flag in ["--in-cluster", "--http-host", "--http-port", "--tokens-file"] {
+        for flag in ["--in-cluster", "--http-host", "--http-port", "--grpc-port", "--tokens-file"] {
             #expect(deployment.contains(flag) && help.stdout.contains(flag), "\(flag)")
         }
     }
