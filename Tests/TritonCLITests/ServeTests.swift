@@ -150,3 +150,28 @@ struct GRPCClientTests {
         #expect(try await serve.stop(SIGTERM) == 0)
     }
 }
+
+/// Fuzzing the REST API from its OpenAPI document (schemathesis, bounded time): no 5xx, the server
+/// still runs, and the log it leaves is whole (hash chains verify, projections rebuild identically).
+@Suite("REST API fuzzing", .timeLimit(.minutes(5)))
+struct FuzzTests {
+    @Test func noServerErrorsAndAWholeLog() async throws {
+        let w = try ServeTests.Workspace()
+        let serve = try await w.serve()
+        try await serve.waitFor("REST API: http://127.0.0.1:")
+        let line = try #require(serve.output.split(separator: "\n").first { $0.hasPrefix("REST API: ") })
+        let port = try #require(line.components(separatedBy: "127.0.0.1:").dropFirst().first?.prefix { $0.isNumber })
+        let fuzz = try await CLITests.run(
+            URL(fileURLWithPath: "/bin/bash"),
+            [ManifestTests.root.appendingPathComponent("ops/fuzz-api.sh").path, "http://127.0.0.1:\(port)", "30"]
+        )
+        #expect(fuzz.status == 0, "\(fuzz.stdout.suffix(4000))\n\(fuzz.stderr.suffix(2000))")
+        #expect(fuzz.stdout.contains("OK"))
+        #expect(serve.isRunning, "\(serve.output.suffix(2000))")
+        let audit = try await w.triton(["audit", "verify", "--database-url", try CLITests.databaseURL(), "--schema", w.schema])
+        #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
+        let rebuild = try await w.triton(["projections", "rebuild", "--database-url", try CLITests.databaseURL(), "--schema", w.schema])
+        #expect(rebuild.status == 0, "\(rebuild.stdout)\(rebuild.stderr)")
+        #expect(try await serve.stop(SIGTERM) == 0)
+    }
+}
