@@ -18,17 +18,7 @@ struct Demo: AsyncParsableCommand {
         abstract: "Run a demo release on the domain and the event log (embedded PostgreSQL by default)."
     )
 
-    @Option(help: ArgumentHelp("PostgreSQL connection string; without it an embedded PostgreSQL is started.", valueName: "url"))
-    var databaseURL: String?
-
-    @Option(help: "Schema holding Triton's tables.")
-    var schema: String = "triton"
-
-    @Option(help: "Data folder of the embedded PostgreSQL.")
-    var dataDir: String = ".triton/postgres"
-
-    @Option(help: "Port of the embedded PostgreSQL (loopback).")
-    var pgPort: Int = 54320
+    @OptionGroup var database: EmbeddableDatabaseOptions
 
     @Option(help: "Loopback port of the simulated cluster's API (0 picks a free one).")
     var simPort: Int = 0
@@ -40,18 +30,9 @@ struct Demo: AsyncParsableCommand {
     var stopDatabase = false
 
     func run() async throws {
-        var embedded: EmbeddedPostgres?
-        let url: String
-        if let given = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] {
-            url = given
-        } else {
-            let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: self.dataDir, port: self.pgPort))
-            print("starting embedded PostgreSQL in \(self.dataDir) (port \(self.pgPort))…")
-            url = try postgres.start()
-            embedded = postgres
-        }
+        let (url, embedded) = try self.database.start()
         print("event log: \(PostgresURL.redacted(url))")
-        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.schema))
+        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.database.schema))
         defer {
             store.shutdown()
             if self.stopDatabase { try? embedded?.stop() }

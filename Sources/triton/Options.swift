@@ -90,3 +90,30 @@ struct ClusterOptions: ParsableArguments {
         )
     }
 }
+
+/// Where the event log is for a long-running command (`serve`, `demo`): `--database-url` (or
+/// `$TRITON_DATABASE_URL`), else a private PostgreSQL started from the installed server binaries.
+struct EmbeddableDatabaseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("PostgreSQL connection string; without it an embedded PostgreSQL is started.", valueName: "url"))
+    var databaseURL: String?
+
+    @Option(help: "Schema holding Triton's tables.")
+    var schema: String = "triton"
+
+    @Option(help: "Data folder of the embedded PostgreSQL.")
+    var dataDir: String = ".triton/postgres"
+
+    @Option(help: "Port of the embedded PostgreSQL (loopback).")
+    var pgPort: Int = 54320
+
+    /// The connection string, and the embedded server when one was started.
+    func start() throws -> (url: String, embedded: EmbeddedPostgres?) {
+        if let given = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] {
+            return (given, nil)
+        }
+        let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: self.dataDir, port: self.pgPort))
+        print("starting embedded PostgreSQL in \(self.dataDir) (port \(self.pgPort))…")
+        fflush(nil)
+        return (try postgres.start(), postgres)
+    }
+}

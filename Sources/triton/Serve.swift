@@ -30,17 +30,7 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("PostgreSQL connection string; without it an embedded PostgreSQL is started.", valueName: "url"))
-    var databaseURL: String?
-
-    @Option(help: "Schema holding Triton's tables.")
-    var schema: String = "triton"
-
-    @Option(help: "Data folder of the embedded PostgreSQL.")
-    var dataDir: String = ".triton/postgres"
-
-    @Option(help: "Port of the embedded PostgreSQL (loopback).")
-    var pgPort: Int = 54320
+    @OptionGroup var database: EmbeddableDatabaseOptions
 
     @Option(help: "Drive the cluster of this kubeconfig instead of the simulated one.")
     var kubeconfig: String?
@@ -111,18 +101,8 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "triton.serve")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
-        var embedded: EmbeddedPostgres?
-        let url: String
-        if let given = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] {
-            url = given
-        } else {
-            let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: self.dataDir, port: self.pgPort))
-            print("starting embedded PostgreSQL in \(self.dataDir) (port \(self.pgPort))…")
-            fflush(nil)
-            url = try postgres.start()
-            embedded = postgres
-        }
-        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.schema), logger: logger)
+        let (url, embedded) = try self.database.start()
+        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.database.schema), logger: logger)
         let applied = try await store.migrate()
         if !applied.isEmpty { print("migrated: \(applied.joined(separator: ", "))") }
 
@@ -208,11 +188,11 @@ struct Serve: AsyncParsableCommand {
         let pid = getpid()
         if !self.inCluster {  // in a cluster there is no local CLI to tell (and the filesystem is read-only)
             try ServeState(
-                pid: pid, databaseURL: url, schema: self.schema, kubeServer: kubeServer,
+                pid: pid, databaseURL: url, schema: self.database.schema, kubeServer: kubeServer,
                 kubeconfig: self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, context: self.context
             ).write(to: self.stateFile)
         }
-        print("event log: \(PostgresURL.redacted(url)) (schema \(self.schema))")
+        print("event log: \(PostgresURL.redacted(url)) (schema \(self.database.schema))")
         print("triton serve running (pid \(pid)); stop with Ctrl-C. Try: triton flow list")
         fflush(nil)
 

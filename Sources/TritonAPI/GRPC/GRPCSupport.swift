@@ -173,42 +173,40 @@ extension Deployflow_DeployReply {
 
 /// A strategy from Triton's `UpdateStrategy` message.
 func strategy(_ message: Deployflow_UpdateStrategy?, field: String) throws -> Strategy {
-    var strategy = Strategy()
-    guard let message else { return strategy }
-    if !message.batchSize.isEmpty {
-        guard let size = BatchSize(parsing: message.batchSize) else {
-            throw APIError.badRequest("\(field).batchSize", "'\(message.batchSize)' is neither a number nor a percent such as \"30%\"")
-        }
-        strategy.batchSize = size
-    }
-    if message.batches > 0 { strategy.batches = Int(message.batches) }
+    guard let message else { return Strategy() }
+    if !message.stage.isEmpty { throw APIError.badRequest("\(field).stage", "stages are not supported; use batches") }
+    var strategy = try common(
+        batchSize: message.batchSize, batches: message.batches, interval: message.batchIntervalSeconds, mode: message.mode, field: field
+    )
     strategy.canary = Int(message.canary)
     strategy.noPullIn = message.noPullIn
-    strategy.batchIntervalSeconds = Int(message.batchIntervalSeconds)
-    if !message.mode.isEmpty {
-        guard let mode = Mode(rawValue: message.mode) else { throw APIError.badRequest("\(field).mode", "'\(message.mode)' is not one of auto, manual") }
-        strategy.mode = mode
-    }
-    if !message.stage.isEmpty { throw APIError.badRequest("\(field).stage", "stages are not supported; use batches") }
     return strategy
 }
 
 /// A strategy from Triton's `NonUpdateStrategy` message.
 func strategy(_ message: Deployflow_NonUpdateStrategy?, field: String) throws -> Strategy {
+    guard let message else { return Strategy() }
+    var strategy = try common(
+        batchSize: message.batchSize, batches: message.batches, interval: message.batchIntervalSeconds, mode: message.mode, field: field
+    )
+    strategy.podsToDelete = message.podsToDelete
+    return strategy
+}
+
+/// The fields both strategy messages have; proto3's defaults (empty, 0) mean "not given".
+private func common(batchSize: String, batches: Int32, interval: Int32, mode: String, field: String) throws -> Strategy {
     var strategy = Strategy()
-    guard let message else { return strategy }
-    if !message.batchSize.isEmpty {
-        guard let size = BatchSize(parsing: message.batchSize) else {
-            throw APIError.badRequest("\(field).batchSize", "'\(message.batchSize)' is neither a number nor a percent such as \"30%\"")
+    if !batchSize.isEmpty {
+        guard let size = BatchSize(parsing: batchSize) else {
+            throw APIError.badRequest("\(field).batchSize", "'\(batchSize)' is neither a number nor a percent such as \"30%\"")
         }
         strategy.batchSize = size
     }
-    if message.batches > 0 { strategy.batches = Int(message.batches) }
-    strategy.batchIntervalSeconds = Int(message.batchIntervalSeconds)
-    strategy.podsToDelete = message.podsToDelete
-    if !message.mode.isEmpty {
-        guard let mode = Mode(rawValue: message.mode) else { throw APIError.badRequest("\(field).mode", "'\(message.mode)' is not one of auto, manual") }
-        strategy.mode = mode
+    if batches > 0 { strategy.batches = Int(batches) }
+    strategy.batchIntervalSeconds = Int(interval)
+    if !mode.isEmpty {
+        guard let parsed = Mode(rawValue: mode) else { throw APIError.badRequest("\(field).mode", "'\(mode)' is not one of auto, manual") }
+        strategy.mode = parsed
     }
     return strategy
 }
