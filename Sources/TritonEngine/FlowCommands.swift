@@ -47,17 +47,25 @@ extension CommandHandler {
     @discardableResult
     public func send(_ kind: DeployFlow.Command.Kind, to flow: FlowID, metadata: EventMetadata) async throws -> Outcome<DeployFlow> {
         let metadata = metadata.storedPrecision
-        return try await self.handle(DeployFlow.self, stream: Streams.flow(flow), metadata: metadata) { _ in
+        let outcome = try await self.handle(DeployFlow.self, stream: Streams.flow(flow), metadata: metadata) { _ in
             DeployFlow.Command(kind, metadata: metadata)
         }
+        // A flow this command finished (cancel) frees its instance at once, not at the runner's next step.
+        if outcome.state.isFinished && !outcome.events.isEmpty { try await self.endFlow(outcome.state, metadata: metadata) }
+        return outcome
     }
 
     /// Records on the instance stream that a flow finished, freeing the instance for the next one.
+    /// Recording it twice (the runner and an intent at once) is harmless: the second finds it ended.
     public func endFlow(_ state: DeployFlow.State, metadata: EventMetadata) async throws {
         guard let spec = state.spec, state.isFinished else { return }
         let metadata = metadata.storedPrecision
-        try await self.handle(Instance.self, stream: Streams.instance(spec.instance), metadata: metadata) { _ in
-            Instance.Command(.endFlow(flowID: spec.flowID, outcome: state.phase), metadata: metadata)
+        do {
+            try await self.handle(Instance.self, stream: Streams.instance(spec.instance), metadata: metadata) { _ in
+                Instance.Command(.endFlow(flowID: spec.flowID, outcome: state.phase), metadata: metadata)
+            }
+        } catch let rejection as DomainRejection where rejection.code == .notActiveFlow {
+            // Already recorded.
         }
     }
 }

@@ -40,7 +40,15 @@ extension CommandHandler {
     ///   roll back to, scale to the same size, …).
     public func prepare(_ request: ReleaseRequest, cluster: any ClusterPort) async throws -> DeployFlow.CreateFlow {
         let instance = request.instance
-        let history = try await self.load(Instance.self, stream: Streams.instance(instance)).state
+        var history = try await self.load(Instance.self, stream: Streams.instance(instance)).state
+        if let active = history.activeFlow {
+            // A flow that finished but whose end the runner has not recorded yet does not hold the instance.
+            let flow = try await self.load(DeployFlow.self, stream: Streams.flow(active.flowID)).state
+            if flow.isFinished {
+                try await self.endFlow(flow, metadata: EventMetadata(actor: "engine", source: .system, time: flow.finishedAt ?? Date()))
+                history = try await self.load(Instance.self, stream: Streams.instance(instance)).state
+            }
+        }
         if let active = history.activeFlow {
             throw DomainRejection(
                 .activeFlowExists, field: "instance",

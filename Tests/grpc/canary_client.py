@@ -114,6 +114,50 @@ def main():
     live = [p for p in listed_pods if p.status == "Ready"]
     expect(len(live) == 4, "Pod.Gets: 4 ready pods (%s)" % [(p.name, p.status) for p in listed_pods])
 
+    # The rest of the services: Application.Gets, Pod.Get, Restart, Rollback, Delete.
+    instances = apps.Gets(application_pb2.GetsRequest(filter=application_pb2.InstanceFilter(namespace="prod")), metadata=auth("viewer")).instances
+    expect([i.name for i in instances] == ["checkout"], "Application.Gets")
+    one = pods.Get(pod_pb2.PodMetaRequest(pod=pod_pb2.PodMeta(namespace="prod", name=live[0].name)), metadata=auth("viewer")).pod
+    expect(one.name == live[0].name and one.instanceName == "checkout", "Pod.Get")
+    expect_code(lambda: pods.Get(pod_pb2.PodMetaRequest(pod=pod_pb2.PodMeta(namespace="prod", name="checkout-zzzzz")), metadata=auth("viewer")),
+                grpc.StatusCode.NOT_FOUND, "Pod.Get of a missing pod")
+    instance_meta = application_pb2.InstanceMeta(namespace="prod", name="checkout")
+    expect_code(lambda: apps.Restart(application_pb2.RestartRequest(instance=instance_meta, strategy=deployflow_pb2.NonUpdateStrategy(podsToDelete=["nope-12345"])),
+                                     metadata=auth("deployer")), grpc.StatusCode.INVALID_ARGUMENT, "Restart of a pod the instance does not have")
+    restart = apps.Restart(application_pb2.RestartRequest(instance=instance_meta, reason="stuck",
+                                                          strategy=deployflow_pb2.NonUpdateStrategy(podsToDelete=[live[0].name], mode="auto")),
+                           metadata=auth("deployer"))
+    wait(restart.deployName, lambda d: d.phase == "Success", "restart succeeds")
+    rollback = apps.Rollback(application_pb2.RollbackRequest(instance=instance_meta, reason="back to v1",
+                                                             strategy=deployflow_pb2.UpdateStrategy(batchSize="2", mode="auto")),
+                             metadata=auth("deployer"))
+    expect(rollback.rollbackTo == created.name, "Rollback goes back to the create: " + rollback.rollbackTo)
+    wait(rollback.deployName, lambda d: d.phase == "Success", "rollback succeeds")
+    back = apps.Get(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("viewer")).instance
+    expect(back.image == "shop/checkout:v1", "the instance runs v1 again")
+    expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("deployer")),
+                grpc.StatusCode.UNIMPLEMENTED, "Application.Delete is not supported")
+
+    # ListAndWatch: the first reply is the current list.
+    stream = flows.ListAndWatch(deployflow_pb2.DeploysRequest(filter=deployflow_pb2.DeployFilter(namespace="prod")), metadata=auth("viewer"))
+    first = next(iter(stream))
+    stream.cancel()
+    expect(len(first.deploys) == 4, "ListAndWatch lists the 4 flows")
+
+    # Pause and Resume stream until the flow shows it; Delete cancels.
+    update3 = deployflow_pb2.CreateRequest(instanceName="checkout", namespace="prod", reason="v3",
+                                           applicationSpec=deployflow_pb2.ApplicationSpec(image="shop/checkout:v3"),
+                                           strategy=deployflow_pb2.UpdateStrategy(batchSize="1", mode="manual"))
+    third = flows.Create(update3, metadata=auth("deployer")).deploy.name
+    paused = list(flows.Pause(deployflow_pb2.DeployMetaRequest(deploy=meta(third), reason="hold"), metadata=auth("deployer")))
+    expect(paused[-1].deploy.paused, "Pause streams until paused")
+    expect_code(lambda: list(flows.Pause(deployflow_pb2.DeployMetaRequest(deploy=meta(third)), metadata=auth("deployer"))),
+                grpc.StatusCode.FAILED_PRECONDITION, "Pause twice")
+    resumed = list(flows.Resume(deployflow_pb2.DeployMetaRequest(deploy=meta(third), reason="go on"), metadata=auth("deployer")))
+    expect(not resumed[-1].deploy.paused, "Resume streams until resumed")
+    flows.Delete(deployflow_pb2.DeployMetaRequest(deploy=meta(third), reason="not today"), metadata=auth("deployer"))
+    expect(wait(third, lambda d: d.finished, "deleted").phase == "Canceled", "Delete cancels the flow")
+
     # Scale out, manual, then cancel it with the streaming Cancel.
     scale = apps.Scale(application_pb2.ScaleRequest(instance=application_pb2.InstanceMeta(namespace="prod", name="checkout"), replicas=6,
                                                     strategy=deployflow_pb2.NonUpdateStrategy(batchSize="1", mode="manual"), reason="more"),
