@@ -15,10 +15,13 @@ public struct KubeClusterPort: ClusterPort {
     /// `terminationGracePeriodSeconds` of generated pod templates (when the app's template has none).
     /// Defaults to `30`.
     public var terminationGracePeriodSeconds: Int
+    /// When set, reads come from watches (no request per observation); writes always go to the server.
+    public let cache: KubeObjectCache?
 
-    public init(client: KubeClient, terminationGracePeriodSeconds: Int = 30) {
+    public init(client: KubeClient, terminationGracePeriodSeconds: Int = 30, cache: KubeObjectCache? = nil) {
         self.client = client
         self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+        self.cache = cache
     }
 
     // MARK: - Reading
@@ -33,11 +36,17 @@ public struct KubeClusterPort: ClusterPort {
         let selector = matchLabels.compactMap { key, value in value.stringValue.map { "\(key)=\($0)" } }.sorted()
             .joined(separator: ",")
         guard !selector.isEmpty else { return [] }
+        let expressions = cloneSet.json[path: ["spec", "selector", "matchExpressions"]]?.arrayValue ?? []
+        if expressions.isEmpty, let cached = self.cache?.pods(namespace: instance.namespace, matchLabels: matchLabels.compactMapValues(\.stringValue)) {
+            return cached.map(Self.pod(from:))
+        }
         return try await self.client.pods(namespace: instance.namespace, labelSelector: selector).map(Self.pod(from:))
     }
 
-    /// The CloneSet, or `nil` when the API server answers `NotFound`.
-    private func cloneSet(_ instance: InstanceRef) async throws -> CloneSet? {
+    /// The CloneSet, or `nil` when the API server answers `NotFound`; from the cache unless `live`
+    /// (mutations need the current resourceVersion).
+    private func cloneSet(_ instance: InstanceRef, live: Bool = false) async throws -> CloneSet? {
+        if !live, let cached = self.cache?.cloneSet(namespace: instance.namespace, name: instance.name) { return cached }
         do {
             return try await self.client.cloneSet(instance.name, namespace: instance.namespace)
         } catch let error as KubeError where error.code == .notFound {
@@ -48,7 +57,7 @@ public struct KubeClusterPort: ClusterPort {
     // MARK: - Mutations
 
     public func createWorkload(_ instance: InstanceRef, appSpec: AppSpec) async throws -> String {
-        if let existing = try await self.cloneSet(instance) {
+        if let existing = try await self.cloneSet(instance, live: true) {
             return existing.metadata.resourceVersion ?? ""
         }
         let labels = JSONValue(stringMap: TritonLabels.labels(instance, appSpec))
@@ -66,7 +75,7 @@ public struct KubeClusterPort: ClusterPort {
             return try await self.client.create(cloneSet, namespace: instance.namespace).metadata.resourceVersion ?? ""
         } catch let error as KubeError where error.code == .alreadyExists {
             // Created in between (another replica, or a retried request that had gone through): leave it.
-            guard let existing = try await self.cloneSet(instance) else { throw error }
+            guard let existing = try await self.cloneSet(instance, live: true) else { throw error }
             return existing.metadata.resourceVersion ?? ""
         }
     }
@@ -78,7 +87,7 @@ public struct KubeClusterPort: ClusterPort {
         var attempt = 0
         while true {
             attempt += 1
-            guard var cloneSet = try await self.cloneSet(instance) else {
+            guard var cloneSet = try await self.cloneSet(instance, live: true) else {
                 throw KubeClusterPortError(description: "CloneSet \(instance) does not exist")
             }
             let replicas = cloneSet.replicas ?? 1

@@ -112,6 +112,7 @@ struct Serve: AsyncParsableCommand {
         var services: [any ServiceLifecycle.Service] = []
         var kubeServer: String?
         var client: KubeClient?
+        var cache: KubeObjectCache?
         if self.kubeconfig != nil || self.server != nil || self.inCluster {
             var configuration =
                 self.inCluster
@@ -121,7 +122,9 @@ struct Serve: AsyncParsableCommand {
             configuration.burst = self.kubeBurst
             let kube = KubeClient(configuration: configuration, logger: logger)
             client = kube
-            port = KubeClusterPort(client: kube)
+            let watches = KubeObjectCache(client: kube)
+            cache = watches
+            port = KubeClusterPort(client: kube, cache: watches)
             clock = { Date() }
             print("cluster: \(configuration.server)")
         } else {
@@ -217,6 +220,7 @@ struct Serve: AsyncParsableCommand {
         print("triton serve: stopping…")
         fflush(nil)
         await locks.releaseAll()
+        cache?.stop()
         client?.shutdown()
         store.shutdown()
         ServeState.remove(at: self.stateFile, ifOwnedBy: pid)

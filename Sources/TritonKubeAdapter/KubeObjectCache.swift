@@ -1,0 +1,116 @@
+import Foundation
+import KubeClient
+import Synchronization
+
+/// The CloneSets and pods of the namespaces the engine works in, kept current by watches (list once,
+/// then watch from that resourceVersion; relist on `410 Gone`), so that observing a flow costs no
+/// request to the API server — as a controller's informer does.
+///
+/// A namespace's watches start the first time it is asked for; until its first list is in, and after a
+/// watch failed for good, reads return `nil` and the caller asks the API server directly.
+public final class KubeObjectCache: Sendable {
+    private struct Namespace {
+        var cloneSets: [String: CloneSet] = [:]
+        var pods: [String: Pod] = [:]
+        var cloneSetsSynced = false
+        var podsSynced = false
+        var failed = false
+        var synced: Bool { self.cloneSetsSynced && self.podsSynced && !self.failed }
+    }
+
+    private let client: KubeClient
+    private let namespaces = Mutex<[String: Namespace]>([:])
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    public init(client: KubeClient) {
+        self.client = client
+    }
+
+    /// Stops every watch.
+    public func stop() {
+        for task in self.tasks.withLock({ $0 }) { task.cancel() }
+    }
+
+    /// The CloneSet as the watch last saw it (`.some(nil)` when it does not exist), or `nil` when the
+    /// namespace is not synced (yet).
+    public func cloneSet(namespace: String, name: String) -> CloneSet?? {
+        self.start(namespace)
+        return self.namespaces.withLock { namespaces -> CloneSet?? in
+            guard let state = namespaces[namespace], state.synced else { return nil }
+            return .some(state.cloneSets[name])
+        }
+    }
+
+    /// The namespace's pods whose labels match `matchLabels`, or `nil` when the namespace is not synced.
+    public func pods(namespace: String, matchLabels: [String: String]) -> [Pod]? {
+        self.start(namespace)
+        return self.namespaces.withLock { namespaces -> [Pod]? in
+            guard let state = namespaces[namespace], state.synced else { return nil }
+            return state.pods.values.filter { pod in
+                let labels = pod.metadata.labels
+                return matchLabels.allSatisfy { labels[$0.key] == $0.value }
+            }
+        }
+    }
+
+    /// Waits (up to `timeout`) until the namespace's first lists are in.
+    public func waitUntilSynced(_ namespace: String, timeout: Duration = .seconds(10)) async -> Bool {
+        self.start(namespace)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if self.namespaces.withLock({ $0[namespace]?.synced == true }) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    private func start(_ namespace: String) {
+        let isNew = self.namespaces.withLock { namespaces -> Bool in
+            guard namespaces[namespace] == nil else { return false }
+            namespaces[namespace] = Namespace()
+            return true
+        }
+        guard isNew else { return }
+        let cloneSets = Task { await self.follow(CloneSet.self, namespace, \.cloneSets, \.cloneSetsSynced) }
+        let pods = Task { await self.follow(Pod.self, namespace, \.pods, \.podsSynced) }
+        self.tasks.withLock { $0 += [cloneSets, pods] }
+    }
+
+    private func follow<Object: KubeObject>(
+        _ type: Object.Type, _ namespace: String, _ objects: WritableKeyPath<Namespace, [String: Object]>,
+        _ synced: WritableKeyPath<Namespace, Bool>
+    ) async {
+        do {
+            let list = try await self.client.listAll(type, namespace: namespace)
+            self.namespaces.withLock {
+                $0[namespace]?[keyPath: objects] = Self.byName(list.items)
+                $0[namespace]?[keyPath: synced] = true
+            }
+            var options = WatchOptions()
+            options.resourceVersion = list.resourceVersion
+            for try await event in self.client.watch(type, namespace: namespace, options: options) {
+                self.namespaces.withLock { namespaces in
+                    switch event {
+                    case .added(let object), .modified(let object):
+                        if let name = object.metadata.name { namespaces[namespace]?[keyPath: objects][name] = object }
+                    case .deleted(let object):
+                        if let name = object.metadata.name { namespaces[namespace]?[keyPath: objects][name] = nil }
+                    case .relisted(let list):
+                        namespaces[namespace]?[keyPath: objects] = Self.byName(list.items)
+                    case .bookmark:
+                        break
+                    }
+                }
+            }
+        } catch {
+            // Not cancellation: the watch gave up; reads go to the API server from now on.
+            if !Task.isCancelled { self.namespaces.withLock { $0[namespace]?.failed = true } }
+        }
+    }
+
+    private static func byName<Object: KubeObject>(_ items: [Object]) -> [String: Object] {
+        var result: [String: Object] = [:]
+        for item in items { if let name = item.metadata.name { result[name] = item } }
+        return result
+    }
+}
