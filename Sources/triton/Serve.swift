@@ -6,6 +6,9 @@ import KubeSim
 import Logging
 import PostgresStore
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import NIOSSL
 import ServiceLifecycle
 import TritonAPI
 import GRPCCore
@@ -46,6 +49,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address the REST API listens on.")
     var httpHost: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("PEM certificate chain: serve the REST API over TLS, HTTP/2 and HTTP/1.1 by ALPN.", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "path"))
+    var tlsKey: String?
 
     @Option(help: "Port of the gRPC API (HTTP/2, plaintext; 0 picks a free one).")
     var grpcPort: Int = 8099
@@ -94,6 +103,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--server, --kubeconfig, --in-cluster: give one of them at most")
         }
         guard (0...65535).contains(self.httpPort) else { throw ValidationError("--http-port: must be 0...65535") }
+        if (self.tlsCert == nil) != (self.tlsKey == nil) { throw ValidationError("--tls-cert, --tls-key: give both, or neither") }
         guard (0...65535).contains(self.grpcPort) else { throw ValidationError("--grpc-port: must be 0...65535") }
     }
 
@@ -158,12 +168,23 @@ struct Serve: AsyncParsableCommand {
         let authenticator = try self.tokensFile.map { try Authenticator(tokensFile: $0) } ?? .open
         let api = TritonAPI(store: store, handler: handler, cluster: port, authenticator: authenticator)
         let httpHost = self.httpHost
+        var server = HTTPServerBuilder.http1()
+        let scheme = self.tlsCert == nil ? "http" : "https"
+        if let certificate = self.tlsCert, let key = self.tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            )
+            server = try .http2Upgrade(tlsConfiguration: tls)
+        }
         let application = Application(
             router: api.router(),
+            server: server,
             configuration: .init(address: .hostname(httpHost, port: self.httpPort), serverName: "triton"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                print("REST API: http://\(httpHost):\(port)/api/v1\(authenticator.isOpen ? " (open: no --tokens-file, every caller is an admin)" : "")")
+                let protocols = scheme == "https" ? " (TLS; HTTP/2 and HTTP/1.1)" : ""
+                print("REST API: \(scheme)://\(httpHost):\(port)/api/v1\(protocols)\(authenticator.isOpen ? " (open: no --tokens-file, every caller is an admin)" : "")")
                 fflush(nil)
             },
             logger: logger

@@ -273,6 +273,67 @@ struct RESTTests {
         }
     }
 
+    @Test("instance actions and the remaining intents: scales, restarts, rollbacks, continue, pause, cancel, instances")
+    func instanceActionsAndIntents() async throws {
+        let h = try await APIHarness()
+        defer { h.store.shutdown() }
+        try await h.run { client in
+            let base = "/api/v1/namespaces/prod"
+            func post(_ path: String, _ body: String, token: String = "deployer-token-1", status: HTTPResponse.Status = .created) async throws -> [String: Any] {
+                try await client.execute(uri: base + path, method: .post, headers: APIHarness.headers(token), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status, "\(path): \(String(buffer: response.body))")
+                    return try APIHarness.json(response)
+                }
+            }
+            let created = try await post("/deployflows", APIHarness.createBody)
+            let createName = try #require(created["name"] as? String)
+            _ = try await APIHarness.waitFor(client, createName) { $0["phase"] as? String == "Success" }
+
+            // Scale out in batches of 1, auto.
+            let scale = try await post("/instances/checkout/scales", #"{"replicas": 6, "strategy": {"batchSize": 1, "mode": "auto"}, "reason": "peak"}"#)
+            let scaleName = try #require(scale["deployName"] as? String)
+            #expect((scale["deploy"] as? [String: Any])?["action"] as? String == "scaleOut")
+            _ = try await APIHarness.waitFor(client, scaleName) { $0["phase"] as? String == "Success" }
+
+            // Restart one named pod.
+            let instance = try await client.execute(uri: "\(base)/instances/checkout", method: .get, headers: APIHarness.headers("viewer-token-1")) {
+                try APIHarness.json($0)
+            }
+            #expect(instance["replicas"] as? Int == 6)
+            let listed = try await client.execute(uri: "\(base)/instances", method: .get, headers: APIHarness.headers("viewer-token-1")) {
+                try APIHarness.json($0)
+            }
+            #expect((listed["instances"] as? [[String: Any]])?.first?["name"] as? String == "checkout")
+            let pods = try await h.api.cluster.pods(InstanceRef(namespace: "prod", name: "checkout")).filter { !$0.terminating }
+            let restart = try await post(
+                "/instances/checkout/restarts", #"{"strategy": {"podsToDelete": ["\#(pods[0].name)"], "mode": "auto", "pullOutWaitSeconds": 1}}"#)
+            _ = try await APIHarness.waitFor(client, try #require(restart["deployName"] as? String)) { $0["phase"] as? String == "Success" }
+
+            // A manual update: pause, resume by PATCH, continue to the end.
+            let update = try await post("/deployflows", APIHarness.updateBody("shop/checkout:v2"))
+            let name = try #require(update["name"] as? String)
+            _ = try await post("/deployflows/\(name)/pause", #"{"reason": "hold"}"#, status: .ok)
+            try await client.execute(
+                uri: "\(base)/deployflows/\(name)", method: .patch, headers: APIHarness.headers("deployer-token-1"), body: ByteBuffer(string: #"{"paused": false}"#)
+            ) { #expect($0.status == .ok) }
+            _ = try await APIHarness.waitFor(client, name) { APIHarness.batchPhase($0, 1) == "Smoked" }
+            _ = try await post("/deployflows/\(name)/continue", #"{"reason": "all good"}"#, token: "approver-token-1", status: .ok)
+            _ = try await APIHarness.waitFor(client, name) { $0["phase"] as? String == "Success" }
+
+            // Roll back to the create's template; then cancel a scale-in half way.
+            let rollback = try await post("/instances/checkout/rollbacks", #"{"deployName": "\#(createName)", "strategy": {"batchSize": "50%", "mode": "auto"}}"#)
+            #expect(rollback["rollbackTo"] as? String == createName)
+            _ = try await APIHarness.waitFor(client, try #require(rollback["deployName"] as? String)) { $0["phase"] as? String == "Success" }
+            let scaleIn = try await post("/instances/checkout/scales", #"{"replicas": 4, "strategy": {"mode": "manual"}}"#)
+            let scaleInName = try #require(scaleIn["deployName"] as? String)
+            let canceled = try await post("/deployflows/\(scaleInName)/cancel", #"{"reason": "not now"}"#, status: .ok)
+            #expect(canceled["phase"] as? String == "Canceled")
+            try await client.execute(uri: "\(base)/instances/checkout", method: .delete, headers: APIHarness.headers("deployer-token-1")) {
+                #expect($0.status == .methodNotAllowed)
+            }
+        }
+    }
+
     @Test("Idempotency-Key: a retried create returns the first reply and never makes a second flow")
     func idempotentCreate() async throws {
         let h = try await APIHarness()
