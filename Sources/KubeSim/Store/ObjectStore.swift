@@ -94,10 +94,15 @@ final class ObjectStore: Sendable {
             for ns in namespaces {
                 if let start, ns < start.namespace { continue }
                 guard let objects = bucket[ns] else { continue }
-                for name in objects.keys.sorted() {
+                // Filter first, then sort only what matched: a label-selected list of a few pods among
+                // thousands must not sort every name in the namespace.
+                var matching: [(name: String, object: JSONValue)] = []
+                for (name, o) in objects {
                     if let start, ns == start.namespace, name <= start.name { continue }
-                    let o = objects[name]!
-                    guard filter.matches(o) else { continue }
+                    if filter.matches(o) { matching.append((name, o)) }
+                }
+                matching.sort { $0.name < $1.name }
+                for (name, o) in matching {
                     if let max, items.count >= max {
                         remaining += 1
                         continue
