@@ -164,20 +164,15 @@ public struct TritonAPI: Sendable {
         _ instance: InstanceRef, spec: AppSpec, replicas: Int?, replicasField: String = "replicas", strategy: Strategy,
         strategyField: String = "updateStrategy", metadata: EventMetadata
     ) async throws -> DeployFlow.State {
-        let action: ReleaseRequest.Action
-        if try await self.cluster.workload(instance) != nil {
-            action = .update(image: spec.image, appSpec: spec)
-        } else {
-            guard let replicas else { throw APIError.badRequest(replicasField, "is required to create an instance") }
-            action = .create(spec, replicas: replicas)
-        }
-        let flowID = FlowID("\(instance.name)-\(Self.randomSuffix())")
+        let flowID = FlowID("\(instance.name)-\(CommandHandler.randomSuffix())")
         return try await Self.renamingFields(strategy: strategyField, replicas: replicasField) {
             try await self.handler.create(
-                ReleaseRequest(instance: instance, action: action, strategy: strategy, flowID: flowID), cluster: self.cluster, metadata: metadata
+                ReleaseRequest(instance: instance, action: .deploy(spec, replicas: replicas), strategy: strategy, flowID: flowID),
+                cluster: self.cluster, metadata: metadata
             )
         }
     }
+
 
     /// `PATCH /deployflows/{name}`: `paused`, `canceled`, `batches` (continue to), as Triton's strategy fields.
     @Sendable func patchFlow(_ request: Request, _ context: APIContext) async throws -> Response {
@@ -284,33 +279,24 @@ public struct TritonAPI: Sendable {
     /// Server-Sent Events: the flow (Triton status shape) now and each time it changes, until it finishes.
     @Sendable func watch(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "watching a flow")
-        let initial = try await self.flowState(context)
-        let flow = initial.spec!.flowID
-        let store = self.store
+        let flow = try await self.flowState(context).spec!.flowID
+        let handler = self.handler
         let interval = self.watchInterval
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let body = ResponseBody { writer in
-            let handler = CommandHandler(store: store)
-            var (state, version) = try await handler.load(DeployFlow.self, stream: Streams.flow(flow))
-            var id = 0
+            // The handler's state cache makes each look read only the events appended since the last.
+            var sent: Int64 = -1
             while true {
-                id += 1
-                let data = try FlowStatus.makeEncoder().encode(FlowStatus(state: state))
-                try await writer.write(ByteBuffer(string: "id: \(version)\nevent: deploy\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
-                if state.isFinished { break }
-                var next = version
-                while next == version {
-                    try await Task.sleep(for: interval)
-                    let new = try await store.readStream(Streams.flow(flow), afterVersion: version)
-                    if let last = new.last {
-                        let events = try new.map { try DeployFlow.Event.decode(type: $0.type, data: Data($0.data.utf8)) }
-                        state = DeployFlow.fold(events, from: state)
-                        next = last.version
-                    }
+                let (state, version) = try await handler.load(DeployFlow.self, stream: Streams.flow(flow))
+                if version != sent {
+                    let data = try FlowStatus.makeEncoder().encode(FlowStatus(state: state))
+                    try await writer.write(ByteBuffer(string: "id: \(version)\nevent: deploy\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+                    sent = version
                 }
-                version = next
+                if state.isFinished { break }
+                try await Task.sleep(for: interval)
             }
             try await writer.finish(nil)
         }
@@ -382,7 +368,7 @@ public struct TritonAPI: Sendable {
             release = .scale(replicas: try body.require("replicas", body.int))
             strategy = try Self.nonUpdateStrategy(try body.object("strategy"))
         }
-        let flowID = FlowID("\(name)-\(Self.randomSuffix())")
+        let flowID = FlowID("\(name)-\(CommandHandler.randomSuffix())")
         let reason = try body.string("reason")
         let state = try await Self.renamingFields(strategy: "strategy", replicas: "replicas") {
             try await self.handler.create(
@@ -471,10 +457,5 @@ public struct TritonAPI: Sendable {
 
     static func json(_ value: [String: String], status: HTTPResponse.Status = .ok) throws -> Response {
         try Self.encode(value, status: status)
-    }
-
-    static func randomSuffix() -> String {
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
-        return String((0..<5).map { _ in alphabet.randomElement()! })
     }
 }

@@ -11,6 +11,9 @@ public struct ReleaseRequest: Sendable, Hashable {
         case create(AppSpec, replicas: Int)
         /// A new image (and, when given, app identity or template) for the running instance.
         case update(image: String, appSpec: AppSpec?)
+        /// Triton's deploy: `create` (with `replicas`) when the instance has no CloneSet, else `update` to
+        /// `appSpec`.
+        case deploy(AppSpec, replicas: Int?)
         /// Back to the template of an earlier successful flow; `nil`: the one before the current.
         case rollback(to: FlowID?)
         /// To `replicas` pods: scaleOut when more, scaleIn (with `strategy.podsToDelete`) when fewer.
@@ -68,7 +71,20 @@ extension CommandHandler {
         var current = 0
         var target = 0
         var rollbackTo: FlowID?
-        switch request.action {
+        var requested = request.action
+        if case .deploy(let spec, let replicas) = requested {
+            if workload != nil {
+                requested = .update(image: spec.image, appSpec: spec)
+            } else {
+                guard let replicas else {
+                    throw DomainRejection(.invalidField, field: "targetReplicas", "replicas are required to create \(instance)")
+                }
+                requested = .create(spec, replicas: replicas)
+            }
+        }
+        switch requested {
+        case .deploy:
+            preconditionFailure("resolved to create or update above")
         case .create(let spec, let replicas):
             if workload != nil {
                 throw DomainRejection(.alreadyExists, field: "instance", "\(instance) already exists in the cluster; use update")
@@ -161,7 +177,8 @@ extension CommandHandler {
         }
     }
 
-    static func randomSuffix() -> String {
+    /// Five characters for a generated flow name (no vowels, so no words).
+    public static func randomSuffix() -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         return String((0..<5).map { _ in alphabet.randomElement()! })
     }

@@ -400,11 +400,12 @@ struct FlowWatcher {
     let output: OutputOptions
 
     func watch(_ flow: FlowID, stopWhenWaiting: Bool) async throws {
-        let handler = CommandHandler(store: self.store)
-        var (state, version) = try await handler.load(DeployFlow.self, stream: Streams.flow(flow))
-        guard state.isCreated else { throw CLIError(code: "unknownFlow", field: "id", message: "no flow named '\(flow)'") }
+        // With a state cache, each look reads only the events appended since the last.
+        let handler = CommandHandler(store: self.store, cache: StateCache(capacity: 1))
         var last = ""
         while true {
+            let state = try await handler.load(DeployFlow.self, stream: Streams.flow(flow)).state
+            guard state.isCreated else { throw CLIError(code: "unknownFlow", field: "id", message: "no flow named '\(flow)'") }
             let line = FlowProgress.line(state)
             if line != last {
                 if self.output.isJSON {
@@ -421,12 +422,6 @@ struct FlowWatcher {
             }
             if stopWhenWaiting, !state.paused, DeployFlow.waitingStep(state) != nil { return }
             try await Task.sleep(for: .milliseconds(200))
-            let new = try await self.store.readStream(Streams.flow(flow), afterVersion: version)
-            if let newest = new.last {
-                let events = try new.map { try DeployFlow.Event.decode(type: $0.type, data: Data($0.data.utf8)) }
-                state = DeployFlow.fold(events, from: state)
-                version = newest.version
-            }
         }
     }
 

@@ -197,28 +197,4 @@ struct TLSAndAuthTests {
         #expect(error?.code == .execPluginFailed)
         #expect(error?.message.contains("timed out") == true, "\(String(reflecting: error as Any))")
     }
-
-    /// A child started elsewhere in the process while a plugin runs must not inherit the plugin's
-    /// output pipe: if it did, reading the plugin's output would wait for that child to exit.
-    @Test func unrelatedChildrenDoNotHoldThePluginsOutputOpen() async throws {
-        let directory = try TemporaryDirectory()
-        let slow = try directory.write(
-            "slow.sh",
-            """
-            #!/bin/sh
-            sleep 0.5
-            echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"slow"}}'
-            """,
-            executable: true
-        )
-        async let credential = ExecPluginRunner.run(ExecConfig(command: slow), timeout: .seconds(20))
-        try await Task.sleep(for: .milliseconds(100))
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["20"]
-        try sleeper.run()
-        defer { sleeper.terminate() }
-        #expect(try await credential.token == "slow")
-        #expect(sleeper.isRunning)
-    }
 }

@@ -94,9 +94,10 @@ struct ServeTests {
         let error = try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any]
         #expect(error?["field"] as? String == "instance", "\(missing.stdout)")
 
-        // The audit trail has who and why.
-        let history = try await w.triton(["flow", "list", "--output", "json"])
-        #expect(history.stdout.contains(id))
+        // The list shows both flows, finished.
+        let list = try await w.triton(["flow", "list", "--output", "json"])
+        let flows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(flows.count == 2 && flows.allSatisfy { $0["phase"] as? String == "Success" }, "\(list.stdout)")
 
         #expect(try await serve.stop(SIGTERM) == 0, "\(serve.output)")
         #expect(serve.output.contains("triton serve: stopped"))

@@ -31,8 +31,13 @@ struct IntakeTests {
             let refused = try await self.rejection(h, action)
             #expect(refused?.code == .notCreated && refused?.field == "instance", "\(action): \(String(describing: refused))")
         }
+        let noReplicas = try await self.rejection(h, .deploy(EngineHarness.appSpec("shop/checkout:v1"), replicas: nil))
+        #expect(noReplicas?.code == .invalidField && noReplicas?.field == "targetReplicas")
         let created = try await h.provision(replicas: 4)
         let v1 = try #require(created.spec?.appSpec)
+        // Triton's deploy: an update once the CloneSet exists.
+        let deploy = try await h.handler.prepare(self.request(.deploy(EngineHarness.appSpec("shop/checkout:v3"), replicas: 9)), cluster: h.port)
+        #expect(deploy.action == .update && deploy.targetReplicas == 4 && deploy.appSpec.image == "shop/checkout:v3")
 
         // A second create is refused; an update keeps the app's identity and takes the new image.
         #expect(try await self.rejection(h, .create(v1, replicas: 2))?.code == .alreadyExists)

@@ -64,11 +64,11 @@ enum ExecPluginRunner {
 
     /// Starts the plugin with `posix_spawn` and reads its standard output until end of file or the deadline.
     ///
-    /// Foundation's `Process` + `Pipe` is not used: its pipe is not close-on-exec, so any child another
-    /// thread of this process starts at the same moment inherits the write end and the read waits for
-    /// *that* child to exit (seen as a 60-second hang in CI). Here both ends are close-on-exec, the
-    /// plugin gets only stdin (/dev/null), stdout (the pipe) and stderr (ours, as with kubectl), and a
-    /// plugin that outlives the deadline is killed.
+    /// Foundation's `Process` + `Pipe` is not used: its timeout could only signal the plugin while the read
+    /// of its output kept waiting for end of file (a plugin sleeping 30 s held a 300 ms timeout for 30 s;
+    /// in CI this became a 60-second test hang). Here the read itself has the deadline, a plugin that
+    /// outlives it is killed, both pipe ends are close-on-exec (no other child can keep the pipe open),
+    /// and the plugin gets only stdin (/dev/null), stdout (the pipe) and stderr (ours, as with kubectl).
     private static func launch(
         _ executable: String,
         arguments: [String],

@@ -63,7 +63,7 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
         async throws -> DeployFlow.State
     {
         try caller().require(.deployer, for: "releasing an instance")
-        let flowID = FlowID("\(ref.name)-\(TritonAPI.randomSuffix())")
+        let flowID = FlowID("\(ref.name)-\(CommandHandler.randomSuffix())")
         return try await TritonAPI.renamingFields(strategy: "strategy", replicas: "replicas") {
             try await self.api.handler.create(
                 ReleaseRequest(instance: ref, action: action, strategy: strategy, flowID: flowID), cluster: self.api.cluster,

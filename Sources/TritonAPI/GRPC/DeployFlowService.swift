@@ -32,20 +32,19 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
         return try await self.api.handler.send(command, to: state.spec!.flowID, metadata: try metadata(context, reason: reason)).state
     }
 
-    /// Writes the flow now and after each change until `done` holds for it.
+    /// Writes the flow now and after each change until `done` holds for it (or it is finished).
     func follow(
-        _ flow: FlowID, from state: DeployFlow.State, writer: RPCWriter<Deployflow_DeployReply>, until done: (DeployFlow.State) -> Bool
+        _ flow: FlowID, writer: RPCWriter<Deployflow_DeployReply>, until done: (DeployFlow.State) -> Bool
     ) async throws {
-        var state = state
-        var version = try await self.api.handler.load(DeployFlow.self, stream: Streams.flow(flow)).version
-        try await writer.write(Deployflow_DeployReply(state))
-        while !done(state) && !state.isFinished {
+        var sent: Int64 = -1
+        while true {
+            let (state, version) = try await self.api.handler.load(DeployFlow.self, stream: Streams.flow(flow))
+            if version != sent {
+                try await writer.write(Deployflow_DeployReply(state))
+                sent = version
+            }
+            if done(state) || state.isFinished { return }
             try await Task.sleep(for: self.pollInterval)
-            let new = try await self.api.store.readStream(Streams.flow(flow), afterVersion: version)
-            guard let last = new.last else { continue }
-            state = DeployFlow.fold(try new.map { try DeployFlow.Event.decode(type: $0.type, data: Data($0.data.utf8)) }, from: state)
-            version = last.version
-            try await writer.write(Deployflow_DeployReply(state))
         }
     }
 
@@ -84,21 +83,21 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     func cancel(request: Deployflow_DeployMetaRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
             let state = try await self.send(.cancel, request.deploy, reason: request.reason, context)
-            try await self.follow(state.spec!.flowID, from: state, writer: response) { $0.isFinished }
+            try await self.follow(state.spec!.flowID, writer: response) { $0.isFinished }
         }
     }
 
     func pause(request: Deployflow_DeployMetaRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
             let state = try await self.send(.pause, request.deploy, reason: request.reason, context)
-            try await self.follow(state.spec!.flowID, from: state, writer: response) { $0.paused }
+            try await self.follow(state.spec!.flowID, writer: response) { $0.paused }
         }
     }
 
     func resume(request: Deployflow_DeployMetaRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
             let state = try await self.send(.resume, request.deploy, reason: request.reason, context)
-            try await self.follow(state.spec!.flowID, from: state, writer: response) { !$0.paused }
+            try await self.follow(state.spec!.flowID, writer: response) { !$0.paused }
         }
     }
 
@@ -128,7 +127,7 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             try caller().require(.viewer, for: "watching a flow")
             let state = try await self.flow(request.deploy)
             let target = Int(request.target.batches)
-            try await self.follow(state.spec!.flowID, from: state, writer: response) { state in
+            try await self.follow(state.spec!.flowID, writer: response) { state in
                 target > 0 && state.batches.filter(\.isFinished).count >= target
             }
         }
