@@ -69,6 +69,17 @@ struct APIHarness {
         try await app.test(.live) { client in try await body(client) }
     }
 
+    /// The events of `type` in the global log, once it shows any (a reader sees an event only after every
+    /// transaction that began before it has ended, and the engine keeps some running), plus a moment more.
+    func visible(_ type: String) async throws -> [RecordedEvent] {
+        for _ in 0..<200 {
+            if try await self.store.readAll(after: .start, limit: 100_000).contains(where: { $0.type == type }) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        return try await self.store.readAll(after: .start, limit: 100_000).filter { $0.type == type }
+    }
+
     static func headers(_ token: String?, reason: String? = nil, idempotencyKey: String? = nil) -> HTTPFields {
         var headers = HTTPFields()
         if let token { headers[.authorization] = "Bearer \(token)" }
@@ -370,7 +381,8 @@ struct RESTTests {
                 let deploys = try APIHarness.json($0)["deploys"] as? [Any]
                 #expect((deploys?.count ?? 0) <= 1)
             }
-            let flows = try await h.store.readAll(after: .start, limit: 10_000).filter { $0.type == "FlowCreated" }
+            // The global log shows an event once every transaction that began before it has ended.
+            let flows = try await h.visible("FlowCreated")
             #expect(flows.count == 1)
         }
     }
@@ -406,12 +418,7 @@ struct RESTTests {
             try await client.execute(
                 uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: headers, body: ByteBuffer(string: APIHarness.createBody)
             ) { #expect($0.status == .created) }
-            // The global log shows an event once every transaction that began before it has ended.
-            var found: RecordedEvent?
-            for _ in 0..<100 where found == nil {
-                found = try await h.store.readAll(after: .start, limit: 1000).first { $0.type == "FlowCreated" }
-                if found == nil { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let found = try await h.visible("FlowCreated").first
             let created = try #require(found)
             #expect(try EventMetadata.decode(json: created.metadata).actor == "carol")
         }
