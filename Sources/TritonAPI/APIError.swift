@@ -35,7 +35,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         switch rejection.code {
         case .invalidField, .invalidBatch, .flowNotRollbackable: status = .unprocessableContent
         case .unknownFlow, .notCreated: status = .notFound
-        case .alreadyExists, .flowFinished, .paused, .notPaused, .nothingToAdvance, .nothingToDo, .activeFlowExists, .notActiveFlow:
+        case .alreadyExists, .flowFinished, .paused, .notPaused, .nothingToAdvance, .nothingToDo, .activeFlowExists, .notActiveFlow,
+            .instanceDeleting:
             status = .conflict
         }
         self.init(status, code: rejection.code.rawValue, field: rejection.field, rejection.reason)
@@ -57,9 +58,18 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Turns every error a route throws into the `{"code","message","field"}` reply; nothing unexpected
-/// escapes as a bare 500 without a body.
+/// escapes as a bare 500 without a body. Every reply carries `X-Request-ID`: the caller's, else the one
+/// the server gave the request (the id the request's events record).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var requestIDHeader: HTTPField.Name { HTTPField.Name("X-Request-ID")! }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await self.reply(request, context: context, next: next)
+        response.headers[Self.requestIDHeader] = request.headers[Self.requestIDHeader] ?? context.id
+        return response
+    }
+
+    private func reply(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {

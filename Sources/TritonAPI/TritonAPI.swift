@@ -70,13 +70,7 @@ public struct TritonAPI: Sendable {
                 try await self.idempotent(request, context) { request, context in try await self.instanceAction(action, request, context) }
             }
         }
-        v1.delete("instances/:name") { _, context -> Response in
-            try context.require(.deployer, for: "deleting an instance")
-            throw APIError(
-                .methodNotAllowed, code: "notSupported",
-                "deleting an instance's CloneSet is not supported yet; scale it to 0 with POST …/scales"
-            )
-        }
+        v1.delete("instances/:name", use: self.deleteInstance)
         return router
     }
 
@@ -320,6 +314,7 @@ public struct TritonAPI: Sendable {
             throw APIError.notFound("name", "no instance \(name) in namespace \(namespace)")
         }
         let summary = try await FlowQueries(store: self.store).instances(namespace: namespace).first { $0.name == name }
+        let deleting = try await self.handler.load(TritonDomain.Instance.self, stream: Streams.instance(instance)).state.pendingDeletion != nil
         struct Instance: Encodable {
             var namespace: String
             var name: String
@@ -336,11 +331,24 @@ public struct TritonAPI: Sendable {
         return try Self.encode(
             Instance(
                 namespace: namespace, name: name, replicas: workload.replicas, availableReplicas: workload.status.readyReplicas,
-                status: summary?.activeFlowID == nil ? "Idle" : "Releasing", appID: summary?.appID ?? 0, groupID: summary?.groupID ?? 0,
+                status: deleting ? "Deleting" : (summary?.activeFlowID == nil ? "Idle" : "Releasing"), appID: summary?.appID ?? 0, groupID: summary?.groupID ?? 0,
                 image: workload.image ?? "", updateRevision: workload.status.updateRevision ?? "",
                 activeFlow: summary?.activeFlowID, lastFlow: summary?.lastFlowID
             )
         )
+    }
+
+    /// `DELETE /instances/{name}`: records who asked to delete the CloneSet and why; the engine's executor
+    /// deletes it (its pods go with it) and records that it did. 202 with the deletion; asking again while
+    /// it is pending answers the same. Refused (409) while a flow runs on the instance.
+    @Sendable func deleteInstance(_ request: Request, _ context: APIContext) async throws -> Response {
+        try context.require(.deployer, for: "deleting an instance")
+        let namespace = try context.parameters.require("namespace")
+        let name = try context.parameters.require("name")
+        let state = try await self.handler.requestDeletion(
+            InstanceRef(namespace: namespace, name: name), cluster: self.cluster, metadata: self.metadata(request, context, reason: nil)
+        )
+        return try Self.encode(InstanceDeletionReply(namespace: namespace, name: name, state: state), status: .accepted)
     }
 
     /// `POST /instances/{name}/rollbacks|restarts|scales`.
@@ -457,5 +465,23 @@ public struct TritonAPI: Sendable {
 
     static func json(_ value: [String: String], status: HTTPResponse.Status = .ok) throws -> Response {
         try Self.encode(value, status: status)
+    }
+}
+
+/// The reply to `DELETE /instances/{name}`.
+struct InstanceDeletionReply: Encodable {
+    var namespace: String
+    var name: String
+    /// `Deleting` until the executor deleted the CloneSet, then `Deleted`.
+    var status: String
+    var requestedAt: Date?
+    var deletedAt: Date?
+
+    init(namespace: String, name: String, state: TritonDomain.Instance.State) {
+        self.namespace = namespace
+        self.name = name
+        self.status = state.deletion?.deletedAt == nil ? "Deleting" : "Deleted"
+        self.requestedAt = state.deletion?.requestedAt
+        self.deletedAt = state.deletion?.deletedAt
     }
 }

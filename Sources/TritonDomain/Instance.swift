@@ -15,6 +15,11 @@ public enum Instance: Decider {
             case beginFlow(flowID: FlowID, instance: InstanceRef, action: Action, appSpec: AppSpec?, rollbackTo: FlowID?)
             /// The active flow finished with `outcome` (a terminal phase).
             case endFlow(flowID: FlowID, outcome: FlowPhase)
+            /// Delete the instance's CloneSet, the object with `workloadUID` (its pods go with it). Refused
+            /// while a flow is active; asking again while a deletion is pending changes nothing.
+            case requestDeletion(instance: InstanceRef, workloadUID: String)
+            /// The executor deleted the CloneSet (or found it gone). Recording it twice is harmless.
+            case recordDeletion
         }
 
         public var kind: Kind
@@ -30,6 +35,41 @@ public enum Instance: Decider {
     public enum Event: Sendable, Equatable {
         case flowBegan(FlowBegan)
         case flowEnded(FlowEnded)
+        case deletionRequested(DeletionRequested)
+        case deleted(Deleted)
+    }
+
+    /// Someone asked to delete the instance's CloneSet (who and why are in the event's metadata). The
+    /// executor deletes it, then records ``Deleted``.
+    public struct DeletionRequested: InstanceEventPayload {
+        public static let typeName = "InstanceDeletionRequested"
+        public var instance: InstanceRef
+        /// The CloneSet's `metadata.uid` when deletion was asked for: the executor deletes only that object,
+        /// never a CloneSet created under the same name afterwards.
+        public var workloadUID: String
+        public var at: Date
+        public init(instance: InstanceRef, workloadUID: String, at: Date) {
+            self.instance = instance
+            self.workloadUID = workloadUID
+            self.at = at
+        }
+        public var event: Event { .deletionRequested(self) }
+    }
+
+    /// The CloneSet is deleted (the garbage collector removes its pods).
+    public struct Deleted: InstanceEventPayload {
+        public static let typeName = "InstanceDeleted"
+        public var at: Date
+        public init(at: Date) { self.at = at }
+        public var event: Event { .deleted(self) }
+    }
+
+    /// The deletion of the instance's CloneSet.
+    public struct Deletion: Sendable, Hashable, Codable {
+        public var workloadUID: String
+        public var requestedAt: Date
+        /// `nil` until the executor deleted it.
+        public var deletedAt: Date?
     }
 
     /// A flow became the instance's active flow.
@@ -84,7 +124,12 @@ public enum Instance: Decider {
         public var instance: InstanceRef?
         /// Every flow, oldest first; the last one may be active.
         public var releases: [Release] = []
+        /// The latest deletion, until a flow begins on the instance again.
+        public var deletion: Deletion?
         public init() {}
+
+        /// A deletion asked for and not yet carried out.
+        public var pendingDeletion: Deletion? { self.deletion.flatMap { $0.deletedAt == nil ? $0 : nil } }
 
         /// The flow running now, if any.
         public var activeFlow: Release? { self.releases.last.flatMap { $0.outcome == nil ? $0 : nil } }
@@ -129,6 +174,9 @@ public enum Instance: Decider {
                     "instance \(instance) already has an active flow \(active.flowID) (\(active.action.rawValue))"
                 )
             }
+            if state.pendingDeletion != nil {
+                throw DomainRejection(.instanceDeleting, field: "instance", "instance \(instance) is being deleted")
+            }
             if state.release(flowID) != nil {
                 throw DomainRejection(.alreadyExists, field: "flowID", "flow \(flowID) already ran on \(instance)")
             }
@@ -162,6 +210,22 @@ public enum Instance: Decider {
                 throw .invalid("outcome", "\(outcome.rawValue) is not a final phase")
             }
             return [.flowEnded(FlowEnded(flowID: flowID, outcome: outcome, at: at))]
+        case .requestDeletion(let instance, let workloadUID):
+            if let known = state.instance, known != instance {
+                throw .invalid("instance", "this stream belongs to \(known), not \(instance)")
+            }
+            if let active = state.activeFlow {
+                throw DomainRejection(
+                    .activeFlowExists, field: "instance",
+                    "instance \(instance) has an active flow \(active.flowID) (\(active.action.rawValue)); cancel it or wait for it first"
+                )
+            }
+            guard !workloadUID.isEmpty else { throw .invalid("workloadUID", "name the CloneSet (its uid) to delete") }
+            if state.pendingDeletion != nil { return [] }
+            return [.deletionRequested(DeletionRequested(instance: instance, workloadUID: workloadUID, at: at))]
+        case .recordDeletion:
+            guard state.pendingDeletion != nil else { return [] }
+            return [.deleted(Deleted(at: at))]
         }
     }
 
@@ -170,6 +234,7 @@ public enum Instance: Decider {
         switch event {
         case .flowBegan(let e):
             state.instance = e.instance
+            state.deletion = nil
             state.releases.append(
                 Release(flowID: e.flowID, action: e.action, appSpec: e.appSpec, rollbackTo: e.rollbackTo, beganAt: e.at)
             )
@@ -178,6 +243,11 @@ public enum Instance: Decider {
                 state.releases[index].outcome = e.outcome
                 state.releases[index].endedAt = e.at
             }
+        case .deletionRequested(let e):
+            state.instance = e.instance
+            state.deletion = Deletion(workloadUID: e.workloadUID, requestedAt: e.at)
+        case .deleted(let e):
+            state.deletion?.deletedAt = e.at
         }
         return state
     }
@@ -189,12 +259,16 @@ public protocol InstanceEventPayload: EventPayload {
 }
 
 extension Instance.Event: Codable {
-    public static let payloadTypes: [any InstanceEventPayload.Type] = [Instance.FlowBegan.self, Instance.FlowEnded.self]
+    public static let payloadTypes: [any InstanceEventPayload.Type] = [
+        Instance.FlowBegan.self, Instance.FlowEnded.self, Instance.DeletionRequested.self, Instance.Deleted.self,
+    ]
 
     public var payload: any InstanceEventPayload {
         switch self {
         case .flowBegan(let p): p
         case .flowEnded(let p): p
+        case .deletionRequested(let p): p
+        case .deleted(let p): p
         }
     }
 

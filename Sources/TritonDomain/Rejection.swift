@@ -29,6 +29,8 @@ public struct DomainRejection: Error, Sendable, Hashable, Codable, CustomStringC
         case flowNotRollbackable
         /// The flow ended is not the instance's active flow.
         case notActiveFlow
+        /// The instance's CloneSet is being deleted.
+        case instanceDeleting
     }
 
     public var code: Code

@@ -33,10 +33,18 @@ public protocol ClusterPort: Sendable {
     /// Sets the `apps.triton.io/ready` condition of a pod (`.true` or `.false`) with a strategic-merge
     /// patch on its `status` subresource.
     func setGate(_ instance: InstanceRef, pod: String, to status: GateStatus) async throws -> String
+
+    /// Deletes the instance's CloneSet if it is still the object with `uid` (a precondition), with
+    /// background propagation: the garbage collector then deletes its pods. Returns `false` when there
+    /// was nothing to delete (already gone, or a different CloneSet now has the name). Declarative:
+    /// applying it twice is harmless.
+    func deleteWorkload(_ instance: InstanceRef, uid: String) async throws -> Bool
 }
 
 /// The CloneSet as the engine sees it.
 public struct ClusterWorkload: Sendable, Hashable {
+    /// `metadata.uid`.
+    public var uid: String
     public var resourceVersion: String
     public var generation: Int
     /// `spec.replicas`.
@@ -76,9 +84,10 @@ public struct ClusterWorkload: Sendable, Hashable {
     }
 
     public init(
-        resourceVersion: String, generation: Int, replicas: Int, partition: Int?, paused: Bool, podsToDelete: [String],
-        image: String?, status: Status
+        uid: String = "", resourceVersion: String, generation: Int, replicas: Int, partition: Int?, paused: Bool,
+        podsToDelete: [String], image: String?, status: Status
     ) {
+        self.uid = uid
         self.resourceVersion = resourceVersion
         self.generation = generation
         self.replicas = replicas

@@ -43,14 +43,9 @@ extension CommandHandler {
     ///   roll back to, scale to the same size, …).
     public func prepare(_ request: ReleaseRequest, cluster: any ClusterPort) async throws -> DeployFlow.CreateFlow {
         let instance = request.instance
-        var history = try await self.load(Instance.self, stream: Streams.instance(instance)).state
-        if let active = history.activeFlow {
-            // A flow that finished but whose end the runner has not recorded yet does not hold the instance.
-            let flow = try await self.load(DeployFlow.self, stream: Streams.flow(active.flowID)).state
-            if flow.isFinished {
-                try await self.endFlow(flow, metadata: EventMetadata(actor: "engine", source: .system, time: flow.finishedAt ?? Date()))
-                history = try await self.load(Instance.self, stream: Streams.instance(instance)).state
-            }
+        let history = try await self.settledInstance(instance)
+        if history.pendingDeletion != nil {
+            throw DomainRejection(.instanceDeleting, field: "instance", "\(instance) is being deleted; wait until it is gone")
         }
         if let active = history.activeFlow {
             throw DomainRejection(
@@ -134,6 +129,17 @@ extension CommandHandler {
             flowID: flowID, instance: instance, action: action, appSpec: appSpec, currentReplicas: current,
             targetReplicas: target, existingPods: livePods, strategy: request.strategy, rollbackTo: rollbackTo
         )
+    }
+
+    /// The instance's state, after recording the end of an active flow that finished but whose end the
+    /// runner has not recorded yet (such a flow does not hold the instance).
+    func settledInstance(_ instance: InstanceRef) async throws -> Instance.State {
+        let history = try await self.load(Instance.self, stream: Streams.instance(instance)).state
+        guard let active = history.activeFlow else { return history }
+        let flow = try await self.load(DeployFlow.self, stream: Streams.flow(active.flowID)).state
+        guard flow.isFinished else { return history }
+        try await self.endFlow(flow, metadata: EventMetadata(actor: "engine", source: .system, time: flow.finishedAt ?? Date()))
+        return try await self.load(Instance.self, stream: Streams.instance(instance)).state
     }
 
     /// Prepares and creates in one go; returns the created flow's state.

@@ -10,6 +10,9 @@ import TritonDomain
 /// runner runs are picked up on the next tick, and a runner started after a crash picks up every flow
 /// that has not finished.
 ///
+/// It also carries out requested deletions of instances (``FlowWorker/completeDeletion(_:)``), found
+/// the same way from `InstanceDeletionRequested` events.
+///
 /// With ``ownership``, several runners (processes) share one log: each tick a runner steps only the
 /// flows whose lock it holds, tries to take the others (a flow whose driver died is free again at
 /// once), and releases a flow's lock when the flow is finished. Without it, the runner assumes it is
@@ -31,6 +34,8 @@ public final class FlowRunner: Sendable {
         var errors: [FlowID: String] = [:]
         var owned: Set<FlowID> = []
         var ownershipError: String?
+        var deletions: [InstanceRef] = []
+        var deletionErrors: [InstanceRef: String] = [:]
     }
 
     private let tracking = Mutex(Tracking())
@@ -49,6 +54,8 @@ public final class FlowRunner: Sendable {
 
     /// The lock key of a flow in ``OwnershipLocks``.
     public static func ownershipKey(_ flow: FlowID) -> String { "flow:\(flow.rawValue)" }
+    /// The lock key of an instance's deletion in ``OwnershipLocks``.
+    public static func deletionKey(_ instance: InstanceRef) -> String { "delete:\(instance.namespace)/\(instance.name)" }
 
     /// Flows being driven now.
     public var activeFlows: [FlowID] { self.tracking.withLock { $0.active } }
@@ -58,6 +65,10 @@ public final class FlowRunner: Sendable {
     public var lastErrors: [FlowID: String] { self.tracking.withLock { $0.errors } }
     /// Active flows this runner drove on its last tick (all active flows without ``ownership``).
     public var ownedFlows: Set<FlowID> { self.tracking.withLock { $0.owned } }
+    /// Instances whose requested deletion is not carried out yet.
+    public var pendingDeletions: [InstanceRef] { self.tracking.withLock { $0.deletions } }
+    /// The last error of a deletion, if its latest attempt failed (retried on the next tick).
+    public var deletionErrors: [InstanceRef: String] { self.tracking.withLock { $0.deletionErrors } }
     /// Why the last tick could not take or confirm ownership (the store was unreachable), if it could not.
     public var ownershipError: String? { self.tracking.withLock { $0.ownershipError } }
 
@@ -79,15 +90,17 @@ public final class FlowRunner: Sendable {
         while true {
             try Task.checkCancellation()
             try await self.tick()
-            let done = self.tracking.withLock { t in flows.isSubset(of: t.finished) && t.active.isEmpty }
+            let done = self.tracking.withLock { t in flows.isSubset(of: t.finished) && t.active.isEmpty && t.deletions.isEmpty }
             if done { return }
             try await Task.sleep(for: self.tickInterval)
         }
     }
 
-    /// Picks up newly created flows, then steps every active flow once, concurrently.
+    /// Picks up newly created flows and requested deletions, carries out the deletions, then steps every
+    /// active flow once, concurrently.
     public func tick() async throws {
         try await self.discover()
+        await self.deleteInstances()
         let flows = await self.ownedActiveFlows()
         let worker = self.worker
         let results = await withTaskGroup(of: (FlowID, Result<Bool, any Error>).self) { group in
@@ -157,15 +170,47 @@ public final class FlowRunner: Sendable {
         if !new.isEmpty { self.onStartDriving?(new) }
     }
 
-    /// Reads the global log from where it stopped and adds every newly created flow.
+    /// Carries out each pending deletion this runner may own, one after the other (they are rare).
+    private func deleteInstances() async {
+        var instances = self.pendingDeletions
+        guard !instances.isEmpty else { return }
+        if let ownership = self.ownership {
+            guard let held = try? await ownership.claim(instances.map(Self.deletionKey)) else { return }
+            instances = instances.filter { held.contains(Self.deletionKey($0)) }
+        }
+        for instance in instances {
+            do {
+                try await self.worker.completeDeletion(instance)
+                self.tracking.withLock { t in
+                    t.deletions.removeAll { $0 == instance }
+                    t.deletionErrors[instance] = nil
+                }
+                try? await self.ownership?.release(Self.deletionKey(instance))
+            } catch {
+                self.tracking.withLock { $0.deletionErrors[instance] = String(describing: error) }
+            }
+        }
+    }
+
+    /// Reads the global log from where it stopped and adds every newly created flow and requested deletion.
     private func discover() async throws {
         var position = self.tracking.withLock { $0.position }
         var found: [FlowID] = []
+        var deletions: [InstanceRef] = []
         while true {
             let page = try await self.worker.handler.store.readAll(after: position, limit: 1000)
-            for event in page where event.type == DeployFlow.FlowCreated.typeName {
-                guard event.streamID.rawValue.hasPrefix(Self.flowPrefix) else { continue }
-                found.append(FlowID(String(event.streamID.rawValue.dropFirst(Self.flowPrefix.count))))
+            for event in page {
+                switch event.type {
+                case DeployFlow.FlowCreated.typeName:
+                    guard event.streamID.rawValue.hasPrefix(Self.flowPrefix) else { continue }
+                    found.append(FlowID(String(event.streamID.rawValue.dropFirst(Self.flowPrefix.count))))
+                case Instance.DeletionRequested.typeName:
+                    if case .deletionRequested(let requested) = try Instance.Event.decode(type: event.type, data: Data(event.data.utf8)) {
+                        deletions.append(requested.instance)
+                    }
+                default:
+                    continue
+                }
             }
             guard let last = page.last else { break }
             position = last.logPosition
@@ -173,9 +218,11 @@ public final class FlowRunner: Sendable {
         }
         let newPosition = position
         let newFlows = found
+        let newDeletions = deletions
         self.tracking.withLock { t in
             t.position = newPosition
             for flow in newFlows where !t.active.contains(flow) && !t.finished.contains(flow) { t.active.append(flow) }
+            for instance in newDeletions where !t.deletions.contains(instance) { t.deletions.append(instance) }
         }
     }
 }

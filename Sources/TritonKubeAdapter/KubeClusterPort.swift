@@ -119,6 +119,19 @@ public struct KubeClusterPort: ClusterPort {
         ).metadata.resourceVersion ?? ""
     }
 
+    public func deleteWorkload(_ instance: InstanceRef, uid: String) async throws -> Bool {
+        do {
+            try await self.client.delete(
+                CloneSet.self, name: instance.name, namespace: instance.namespace,
+                options: DeleteOptions(preconditionUID: uid, propagationPolicy: "Background")
+            )
+            return true
+        } catch let error as KubeError where error.code == .notFound || error.code == .conflict {
+            // Gone already, or the name now belongs to another CloneSet (the uid precondition failed).
+            return false
+        }
+    }
+
     // MARK: - The pod template
 
     /// The app's template (`AppSpec.template`, when given) with Triton's labels, the readiness gate, a
@@ -162,6 +175,7 @@ public struct KubeClusterPort: ClusterPort {
         let spec = cloneSet.json["spec"] ?? .object([:])
         let status = cloneSet.json["status"] ?? .object([:])
         return ClusterWorkload(
+            uid: cloneSet.metadata.uid ?? "",
             resourceVersion: cloneSet.metadata.resourceVersion ?? "",
             generation: cloneSet.metadata.generation ?? 0,
             replicas: spec["replicas"]?.intValue ?? 1,

@@ -76,16 +76,18 @@ public struct FlowQueries: Sendable {
         return try await self.select(where: conditions.isEmpty ? "true" : conditions.joined(separator: " AND "), parameters, suffix: suffix)
     }
 
-    /// The instances of a namespace (every namespace when `nil`), by namespace and name.
-    public func instances(namespace: String? = nil) async throws -> [InstanceSummary] {
+    /// The instances of a namespace (every namespace when `nil`), by namespace and name; deleted ones
+    /// only with `includeDeleted`.
+    public func instances(namespace: String? = nil, includeDeleted: Bool = false) async throws -> [InstanceSummary] {
         let columns = InstanceSummary.columns
         let rows = try await self.store.withTransaction { tx in
             try await tx.query(
                 """
                 SELECT \(ProjectionColumns.selectList(columns, alias: "i")) FROM instances i
-                WHERE $1::text IS NULL OR i.namespace = $1 ORDER BY i.namespace, i.name
+                WHERE ($1::text IS NULL OR i.namespace = $1) AND ($2::bool OR i.deleted_at IS NULL)
+                ORDER BY i.namespace, i.name
                 """,
-                [namespace]
+                [namespace, includeDeleted ? "true" : "false"]
             )
         }
         return try rows.map { try InstanceSummary(RowReader(table: "instances", columns: columns, row: $0)) }
@@ -213,10 +215,15 @@ public struct InstanceSummary: Sendable, Equatable, Codable {
     public var availableReplicas: Int?
     public var updateRevision: String?
     public var observedAt: Date?
+    /// When deleting the instance's CloneSet was asked for, while that is the instance's latest news.
+    public var deletionRequestedAt: Date?
+    /// When the executor deleted it.
+    public var deletedAt: Date?
 
     static let columns = [
         "namespace", "name", "active_flow_id", "active_action", "last_flow_id", "last_successful_flow_id", "current_image",
         "app_id", "group_id", "app_name", "flows", "replicas", "available_replicas", "update_revision", "observed_at",
+        "deletion_requested_at", "deleted_at",
     ]
 
     init(_ r: RowReader) throws {
@@ -235,5 +242,7 @@ public struct InstanceSummary: Sendable, Equatable, Codable {
         self.availableReplicas = try r.optionalString("available_replicas").map { _ in try r.int("available_replicas") }
         self.updateRevision = r.optionalString("update_revision")
         self.observedAt = try r.date("observed_at")
+        self.deletionRequestedAt = try r.date("deletion_requested_at")
+        self.deletedAt = try r.date("deleted_at")
     }
 }

@@ -73,6 +73,7 @@ enum InstanceRows {
             ref.namespace, ref.name, active?.flowID.rawValue, active?.action.rawValue, state.releases.last?.flowID.rawValue,
             lastSuccess?.flowID.rawValue, current?.image, app.map { SQLText.int($0.appID) }, app.map { SQLText.int($0.groupID) },
             app?.appName, SQLText.int(state.releases.count), String(version),
+            SQLText.date(state.deletion?.requestedAt), SQLText.date(state.deletion?.deletedAt),
         ]
     }
 
@@ -105,7 +106,7 @@ enum ProjectionColumns {
     ]
     static let instanceState = [
         "namespace", "name", "active_flow_id", "active_action", "last_flow_id", "last_successful_flow_id",
-        "current_image", "app_id", "group_id", "app_name", "flows", "version",
+        "current_image", "app_id", "group_id", "app_name", "flows", "version", "deletion_requested_at", "deleted_at",
     ]
     static let instanceObservation = [
         "namespace", "name", "replicas", "available_replicas", "update_revision", "observed_at",
@@ -113,6 +114,7 @@ enum ProjectionColumns {
     /// Timestamp columns, read back as ISO-8601 text.
     static let timestamps: Set<String> = [
         "created_at", "started_at", "updated_at", "finished_at", "pulled_in_at", "baked_at", "pulled_out_at", "observed_at",
+        "deletion_requested_at", "deleted_at",
     ]
 
     /// A select list for `columns`, with timestamps rendered by ``SQLText/isoColumn(_:)``.

@@ -98,6 +98,18 @@ public struct SimClusterPort: ClusterPort {
         ).resourceVersion
     }
 
+    public func deleteWorkload(_ instance: InstanceRef, uid: String) async throws -> Bool {
+        do {
+            try self.cluster.delete(
+                .cloneSets, namespace: instance.namespace, name: instance.name, uid: uid, propagationPolicy: "Background"
+            )
+            return true
+        } catch let error as KubeAPIError where error.reason == .notFound || error.reason == .conflict {
+            // Gone already, or the name now belongs to another CloneSet (the uid precondition failed).
+            return false
+        }
+    }
+
     // MARK: - The pod template
 
     /// The app's template (`AppSpec.template`, when given) with Triton's labels, the readiness gate, a
@@ -137,6 +149,7 @@ public struct SimClusterPort: ClusterPort {
         let spec = object["spec"] ?? .emptyObject
         let status = object["status"] ?? .emptyObject
         return ClusterWorkload(
+            uid: object.uid,
             resourceVersion: object.resourceVersion,
             generation: object[path: ["metadata", "generation"]]?.intValue ?? 0,
             replicas: spec["replicas"]?.intValue ?? 1,

@@ -339,9 +339,86 @@ struct RESTTests {
             let scaleInName = try #require(scaleIn["deployName"] as? String)
             let canceled = try await post("/deployflows/\(scaleInName)/cancel", #"{"reason": "not now"}"#, status: .ok)
             #expect(canceled["phase"] as? String == "Canceled")
-            try await client.execute(uri: "\(base)/instances/checkout", method: .delete, headers: APIHarness.headers("deployer-token-1")) {
-                #expect($0.status == .methodNotAllowed)
+        }
+    }
+
+    @Test("DELETE /instances/{name}: refused while a flow runs; 202, the CloneSet and its pods go, the log says who and why")
+    func deleteInstance() async throws {
+        let h = try await APIHarness()
+        defer { h.store.shutdown() }
+        try await h.run { client in
+            let base = "/api/v1/namespaces/prod"
+            let instance = InstanceRef(namespace: "prod", name: "checkout")
+            func delete(_ token: String, reason: String? = nil, requestID: String? = nil) async throws -> (HTTPResponse.Status, [String: Any], String?) {
+                var headers = APIHarness.headers(token, reason: reason)
+                if let requestID { headers[HTTPField.Name("X-Request-ID")!] = requestID }
+                return try await client.execute(uri: "\(base)/instances/checkout", method: .delete, headers: headers) {
+                    ($0.status, try APIHarness.json($0), $0.headers[HTTPField.Name("X-Request-ID")!])
+                }
             }
+            let (missing, missingError, _) = try await delete("deployer-token-1")
+            #expect(missing == .notFound && missingError["field"] as? String == "name", "\(missingError)")
+
+            let created = try await client.execute(
+                uri: "\(base)/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"), body: ByteBuffer(string: APIHarness.createBody)
+            ) { try APIHarness.json($0) }
+            let name = try #require(created["name"] as? String)
+            let (busy, busyError, _) = try await delete("deployer-token-1")
+            #expect(busy == .conflict && busyError["code"] as? String == "activeFlowExists" && busyError["field"] as? String == "instance")
+            _ = try await APIHarness.waitFor(client, name) { $0["phase"] as? String == "Success" }
+            let (forbidden, forbiddenError, _) = try await delete("viewer-token-1")
+            #expect(forbidden == .forbidden && (forbiddenError["message"] as? String)?.contains("deployer") == true)
+            #expect(try await h.store.readAll(after: .start, limit: 10_000).allSatisfy { $0.type != Instance.DeletionRequested.typeName })
+
+            let (accepted, reply, echoed) = try await delete("deployer-token-1", reason: "retired", requestID: "req-delete-1")
+            #expect(accepted == .accepted, "\(reply)")
+            #expect(reply["status"] as? String == "Deleting" && reply["name"] as? String == "checkout" && reply["requestedAt"] != nil)
+            #expect(echoed == "req-delete-1")
+            // Asked again while pending (or after): no second request.
+            let (again, _, _) = try await delete("admin-token-1")
+            #expect(again == .accepted || again == .notFound)
+
+            // The executor deletes the CloneSet; the garbage collector the pods.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while true {
+                let workload = try await h.api.cluster.workload(instance)
+                if workload == nil, try h.cluster.list(.pods, namespace: "prod").isEmpty { break }
+                guard ContinuousClock.now < deadline else { Issue.record("the CloneSet and its pods are still there"); return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await client.execute(uri: "\(base)/instances/checkout", method: .get, headers: APIHarness.headers("viewer-token-1")) {
+                #expect($0.status == .notFound)
+            }
+            let (gone, _, _) = try await delete("deployer-token-1")
+            #expect(gone == .notFound)
+
+            let requested = try await h.visible(Instance.DeletionRequested.typeName)
+            #expect(requested.count == 1)
+            let metadata = try EventMetadata.decode(json: try #require(requested.first).metadata)
+            #expect(metadata.actor == "dave" && metadata.reason == "retired" && metadata.requestID == "req-delete-1" && metadata.clientAddress != nil)
+            #expect(try await h.visible(Instance.Deleted.typeName).count == 1)
+            // The list leaves it out once projected.
+            for _ in 0..<200 {
+                let listed = try await client.execute(uri: "\(base)/instances", method: .get, headers: APIHarness.headers("viewer-token-1")) {
+                    try APIHarness.json($0)
+                }
+                if (listed["instances"] as? [[String: Any]])?.isEmpty == true { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let listed = try await client.execute(uri: "\(base)/instances", method: .get, headers: APIHarness.headers("viewer-token-1")) {
+                try APIHarness.json($0)
+            }
+            #expect((listed["instances"] as? [[String: Any]])?.isEmpty == true, "\(listed)")
+
+            // Created again under the same name.
+            let recreated = try await client.execute(
+                uri: "\(base)/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"), body: ByteBuffer(string: APIHarness.createBody)
+            ) { response in
+                #expect(response.status == .created)
+                return try APIHarness.json(response)
+            }
+            #expect(recreated["action"] as? String == "create")
+            _ = try await APIHarness.waitFor(client, try #require(recreated["name"] as? String)) { $0["phase"] as? String == "Success" }
         }
     }
 

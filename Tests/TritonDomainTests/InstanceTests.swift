@@ -75,13 +75,57 @@ struct InstanceTests {
         #expect(throws: DomainRejection.self) { try Instance.decide(self.begin("f4", .update, spec: nil), state) }
     }
 
+    func requestDeletion(_ uid: String = "uid-1") -> Instance.Command {
+        Instance.Command(.requestDeletion(instance: demo, workloadUID: uid), metadata: meta(3))
+    }
+
+    func deletionRequested(_ uid: String = "uid-1") -> Instance.Event {
+        .deletionRequested(.init(instance: demo, workloadUID: uid, at: at(3)))
+    }
+
+    @Test("deletion: refused while a flow is active; asked twice is one request; no flow begins until it is carried out")
+    func deletion() throws {
+        let active = Instance.fold([self.began("f1")])
+        #expect {
+            try Instance.decide(self.requestDeletion(), active)
+        } throws: { error in
+            (error as? DomainRejection)?.code == .activeFlowExists && (error as? DomainRejection)?.field == "instance"
+        }
+        let idle = Instance.fold([self.began("f1"), self.ended("f1", .success)])
+        #expect(try Instance.decide(self.requestDeletion(), idle) == [self.deletionRequested()])
+        #expect(throws: DomainRejection.self) { try Instance.decide(self.requestDeletion(""), idle) }
+
+        let pending = Instance.evolve(idle, self.deletionRequested())
+        #expect(pending.pendingDeletion?.workloadUID == "uid-1")
+        #expect(try Instance.decide(self.requestDeletion(), pending).isEmpty)
+        #expect {
+            try Instance.decide(self.begin("f2", .create), pending)
+        } throws: { error in
+            (error as? DomainRejection)?.code == .instanceDeleting && (error as? DomainRejection)?.field == "instance"
+        }
+
+        let recorded = Instance.Command(.recordDeletion, metadata: meta(4))
+        let deletedEvents = try Instance.decide(recorded, pending)
+        #expect(deletedEvents == [.deleted(.init(at: at(4)))])
+        let deleted = Instance.fold(deletedEvents, from: pending)
+        #expect(deleted.pendingDeletion == nil && deleted.deletion?.deletedAt == at(4))
+        #expect(try Instance.decide(recorded, deleted).isEmpty, "recording it twice is harmless")
+        #expect(try Instance.decide(recorded, idle).isEmpty, "nothing to record without a request")
+
+        // Created again: a new life, the history kept (a rollback may still name f1).
+        let again = Instance.evolve(deleted, self.began("f2", .create))
+        #expect(again.deletion == nil && again.activeFlow?.flowID == "f2" && again.releases.count == 2)
+    }
+
     @Test("instance events round-trip")
     func codec() throws {
-        for event in [self.began("f1"), self.ended("f1", .canceled)] {
+        for event in [self.began("f1"), self.ended("f1", .canceled), self.deletionRequested(), .deleted(.init(at: at(4)))] {
             #expect(try Instance.Event.decode(type: event.typeName, data: try event.encodedData()) == event)
             let wrapped = try EventJSON.makeEncoder().encode(event)
             #expect(try EventJSON.makeDecoder().decode(Instance.Event.self, from: wrapped) == event)
         }
-        #expect(Instance.Event.payloadTypes.map { $0.typeName } == ["FlowBegan", "FlowEnded"])
+        #expect(
+            Instance.Event.payloadTypes.map { $0.typeName } == ["FlowBegan", "FlowEnded", "InstanceDeletionRequested", "InstanceDeleted"]
+        )
     }
 }

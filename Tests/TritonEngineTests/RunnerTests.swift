@@ -47,6 +47,11 @@ final class CrashAfterApplyPort: ClusterPort {
         try self.crashOnce("gate")
         return rv
     }
+    func deleteWorkload(_ instance: InstanceRef, uid: String) async throws -> Bool {
+        let deleted = try await self.base.deleteWorkload(instance, uid: uid)
+        try self.crashOnce("delete")
+        return deleted
+    }
 }
 
 @Suite("Engine: idempotent steps and the concurrent runner")

@@ -135,8 +135,6 @@ def main():
     wait(rollback.deployName, lambda d: d.phase == "Success", "rollback succeeds")
     back = apps.Get(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("viewer")).instance
     expect(back.image == "shop/checkout:v1", "the instance runs v1 again")
-    expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("deployer")),
-                grpc.StatusCode.UNIMPLEMENTED, "Application.Delete is not supported")
 
     # ListAndWatch: the first reply is the current list.
     stream = flows.ListAndWatch(deployflow_pb2.DeploysRequest(filter=deployflow_pb2.DeployFilter(namespace="prod")), metadata=auth("viewer"))
@@ -165,6 +163,23 @@ def main():
     expect(scale.deployName.startswith("checkout-"), "Application.Scale: " + scale.deployName)
     replies = list(flows.Cancel(deployflow_pb2.DeployMetaRequest(deploy=meta(scale.deployName), reason="not now"), metadata=auth("deployer")))
     expect(replies and replies[-1].deploy.phase == "Canceled", "Cancel streams until Canceled")
+
+    # Application.Delete: a viewer may not; the deployer's call (with a reason in the metadata) deletes the
+    # CloneSet and its pods; then the instance is gone and a second Delete finds nothing.
+    expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("viewer")),
+                grpc.StatusCode.PERMISSION_DENIED, "a viewer may not delete")
+    apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("deployer") + [("reason", "retired")])
+    deadline = time.time() + 60
+    while True:
+        try:
+            apps.Get(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("viewer"))
+        except grpc.RpcError as error:
+            expect(error.code() == grpc.StatusCode.NOT_FOUND, "Get after Delete: " + str(error.code()))
+            break
+        expect(time.time() < deadline, "the instance is deleted within 60 s")
+        time.sleep(0.2)
+    expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("deployer")),
+                grpc.StatusCode.NOT_FOUND, "Delete of a deleted instance")
     print("PASS", flush=True)
 
 

@@ -39,7 +39,11 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
         instance.name = ref.name
         instance.replicas = Int32(clamping: workload?.replicas ?? summary?.replicas ?? 0)
         instance.availableReplicas = Int32(clamping: workload?.status.readyReplicas ?? summary?.availableReplicas ?? 0)
-        instance.status = summary?.activeFlowID == nil ? "Idle" : "Releasing"
+        if let summary, summary.deletionRequestedAt != nil, summary.deletedAt == nil {
+            instance.status = "Deleting"
+        } else {
+            instance.status = summary?.activeFlowID == nil ? "Idle" : "Releasing"
+        }
         instance.appID = Int32(clamping: summary?.appID ?? 0)
         instance.groupID = Int32(clamping: summary?.groupID ?? 0)
         instance.image = workload?.image ?? summary?.currentImage ?? ""
@@ -108,7 +112,13 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
     }
 
     func delete(request: Application_InstanceMetaRequest, context: ServerContext) async throws -> Application_EmptyReply {
-        throw RPCError(code: .unimplemented, message: "deleting an instance's CloneSet is not supported yet; scale it to 0 instead")
+        try await rpc {
+            try caller().require(.deployer, for: "deleting an instance")
+            try await self.api.handler.requestDeletion(
+                try self.instance(request.instance), cluster: self.api.cluster, metadata: try metadata(context, reason: "")
+            )
+            return Application_EmptyReply()
+        }
     }
 }
 

@@ -13,6 +13,8 @@ import TritonProjections
 enum GRPCCaller {
     @TaskLocal static var user: APIUser?
     @TaskLocal static var requestID: String?
+    /// The `reason` (or `x-triton-reason`) metadata: why the caller acts, for requests without a reason field.
+    @TaskLocal static var reason: String?
 }
 
 /// Reads the bearer token from the `authorization` metadata (as REST reads the header) and binds the
@@ -27,6 +29,8 @@ struct GRPCAuthInterceptor: ServerInterceptor {
         let authorization = request.metadata[stringValues: "authorization"].first(where: { _ in true })
         let userHeader = request.metadata[stringValues: "x-triton-user"].first(where: { _ in true })
         let requestID = request.metadata[stringValues: "x-request-id"].first(where: { _ in true }) ?? UUID().uuidString
+        let reason = (request.metadata[stringValues: "reason"].first(where: { _ in true })
+            ?? request.metadata[stringValues: "x-triton-reason"].first(where: { _ in true })).flatMap { $0.isEmpty ? nil : $0 }
         let user: APIUser
         do {
             user = try self.authenticator.user(authorization: authorization, userHeader: userHeader)
@@ -34,13 +38,17 @@ struct GRPCAuthInterceptor: ServerInterceptor {
             throw error.rpcError
         }
         var response = try await GRPCCaller.$user.withValue(user) {
-            try await GRPCCaller.$requestID.withValue(requestID) { try await next(request, context) }
+            try await GRPCCaller.$requestID.withValue(requestID) {
+                try await GRPCCaller.$reason.withValue(reason) { try await next(request, context) }
+            }
         }
         if case .success(var contents) = response.accepted {
             let producer = contents.producer
             contents.producer = { writer in
                 try await GRPCCaller.$user.withValue(user) {
-                    try await GRPCCaller.$requestID.withValue(requestID) { try await producer(writer) }
+                    try await GRPCCaller.$requestID.withValue(requestID) {
+                        try await GRPCCaller.$reason.withValue(reason) { try await producer(writer) }
+                    }
                 }
             }
             response.accepted = .success(contents)
@@ -88,9 +96,11 @@ func caller() throws -> APIUser {
     return user
 }
 
+/// The event metadata of a call: the caller, the request's `reason` field (else the `reason` metadata),
+/// the request id and the peer.
 func metadata(_ context: ServerContext, reason: String) throws -> EventMetadata {
     EventMetadata(
-        actor: try caller().name, reason: reason.isEmpty ? nil : reason, requestID: GRPCCaller.requestID,
+        actor: try caller().name, reason: reason.isEmpty ? GRPCCaller.reason : reason, requestID: GRPCCaller.requestID,
         clientAddress: Peer.address(context.remotePeer), source: .api, time: Date()
     )
 }
