@@ -182,12 +182,15 @@ public struct TritonAPI: Sendable {
             throw APIError.badRequest(body.name("stage"), "stages are not supported; use batches")
         }
         guard !commands.isEmpty else { throw APIError.badRequest(nil, "give at least one of paused, canceled, batches") }
-        var current = state
-        for command in commands {
-            try self.authorize(command, current, context)
-            current = try await self.handler.send(command, to: state.spec!.flowID, metadata: self.metadata(request, context, reason: reason)).state
+        for command in commands { try self.authorize(command, state, context) }
+        // All the fields as one change: applied together, or (one is refused) none of them.
+        do {
+            let outcome = try await self.handler.send(commands, to: state.spec!.flowID, metadata: self.metadata(request, context, reason: reason))
+            return try Self.encode(FlowStatus(state: outcome.state))
+        } catch var rejection as DomainRejection where rejection.field == "batch" {
+            rejection.field = body.name("batches")
+            throw rejection
         }
-        return try Self.encode(FlowStatus(state: current))
     }
 
     /// `DELETE /deployflows/{name}`: cancels an active flow; the log keeps every flow.

@@ -44,11 +44,26 @@ public struct CommandHandler: Sendable {
     public func handle<D: Decider>(
         _: D.Type, stream: StreamID, metadata: EventMetadata, command: (D.State) -> D.Command
     ) async throws -> Outcome<D> where D.Event: StoredEvent {
+        try await self.handle(D.self, stream: stream, metadata: metadata, commands: { [command($0)] })
+    }
+
+    /// Decides each of `commands` in turn, each on the state the ones before it produced, and appends all
+    /// their events in one append: all of them, or (a rejection) none.
+    @discardableResult
+    public func handle<D: Decider>(
+        _: D.Type, stream: StreamID, metadata: EventMetadata, commands: (D.State) -> [D.Command]
+    ) async throws -> Outcome<D> where D.Event: StoredEvent {
         var attempt = 0
         while true {
             attempt += 1
             let (state, version) = try await self.load(D.self, stream: stream)
-            let events = try D.decide(command(state), state)
+            var events: [D.Event] = []
+            var decided = state
+            for command in commands(state) {
+                let produced = try D.decide(command, decided)
+                decided = D.fold(produced, from: decided)
+                events += produced
+            }
             guard !events.isEmpty else { return Outcome(events: [], state: state, version: version) }
             do {
                 let result = try await self.store.append(

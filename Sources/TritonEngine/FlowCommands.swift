@@ -46,9 +46,16 @@ extension CommandHandler {
     /// Sends a command to a flow.
     @discardableResult
     public func send(_ kind: DeployFlow.Command.Kind, to flow: FlowID, metadata: EventMetadata) async throws -> Outcome<DeployFlow> {
+        try await self.send([kind], to: flow, metadata: metadata)
+    }
+
+    /// Sends commands to a flow as one: each is decided on the state the ones before it left, and their
+    /// events are appended together, or (one is refused) none is.
+    @discardableResult
+    public func send(_ kinds: [DeployFlow.Command.Kind], to flow: FlowID, metadata: EventMetadata) async throws -> Outcome<DeployFlow> {
         let metadata = metadata.storedPrecision
         let outcome = try await self.handle(DeployFlow.self, stream: Streams.flow(flow), metadata: metadata) { _ in
-            DeployFlow.Command(kind, metadata: metadata)
+            kinds.map { DeployFlow.Command($0, metadata: metadata) }
         }
         // A flow this command finished (cancel) frees its instance at once, not at the runner's next step.
         if outcome.state.isFinished && !outcome.events.isEmpty { try await self.endFlow(outcome.state, metadata: metadata) }

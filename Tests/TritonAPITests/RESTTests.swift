@@ -269,6 +269,10 @@ struct RESTTests {
             let name = try #require(first["name"] as? String)
             try await expect(.post, "/deployflows", body: APIHarness.createBody, .conflict, code: "activeFlowExists", field: "instance")
             try await expect(.post, "/deployflows/\(name)/resume", .conflict, code: "notPaused")
+            // A PATCH is one change: pausing and continuing to a batch the plan does not have is refused
+            // as a whole (the flow is not left paused).
+            try await expect(.patch, "/deployflows/\(name)", body: #"{"paused": true, "batches": 99}"#, .unprocessableContent, code: "invalidBatch", field: "batches")
+            #expect(try await h.store.readStream(StreamID("deployflow-\(name)"), afterVersion: 0).allSatisfy { $0.type != "Paused" })
             try await client.execute(
                 uri: "\(base)/deployflows/\(name)", method: .patch, headers: APIHarness.headers("admin-token-1"), body: ByteBuffer(string: #"{"paused": true}"#)
             ) { response in
