@@ -205,7 +205,7 @@ public final class FlowRunner: Sendable {
                     guard event.streamID.rawValue.hasPrefix(Self.flowPrefix) else { continue }
                     found.append(FlowID(String(event.streamID.rawValue.dropFirst(Self.flowPrefix.count))))
                 case Instance.DeletionRequested.typeName:
-                    if case .deletionRequested(let requested) = try Instance.Event.decode(type: event.type, data: Data(event.data.utf8)) {
+                    if case .deletionRequested(let requested)? = try? Instance.Event.decode(type: event.type, data: Data(event.data.utf8)) {
                         deletions.append(requested.instance)
                     }
                 default:

@@ -38,6 +38,36 @@ struct ServeTests {
         }
     }
 
+    @Test("triton instance delete: refused while a flow runs; then the engine deletes the CloneSet; the name is free again")
+    func deleteAnInstance() async throws {
+        let w = try Workspace()
+        let serve = try await w.serve()
+        let create = try await w.triton([
+            "flow", "create", "-n", "prod", "--instance", "cart", "--image", "shop/cart:v1", "--replicas", "2", "--batch-size", "1",
+        ])
+        #expect(create.status == 0, "\(create.stderr)")
+        let id = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The first batch waits for `next`: the CloneSet exists and the flow holds the instance.
+        #expect(try await w.triton(["flow", "watch", id, "--until-waiting"]).status == 0)
+        let busy = try await w.triton(["instance", "delete", "-n", "prod", "--instance", "cart", "--output", "json"])
+        #expect(busy.status == 1 && busy.stdout.contains("\"activeFlowExists\""), "\(busy.stdout)\(busy.stderr)")
+        #expect(try await w.triton(["flow", "cancel", id, "--reason", "changed my mind"]).status == 0)
+
+        let deleted = try await w.triton([
+            "instance", "delete", "-n", "prod", "--instance", "cart", "--reason", "retired", "--wait", "--output", "json",
+        ])
+        #expect(deleted.status == 0, "\(deleted.stdout)\(deleted.stderr)\n\(serve.output.suffix(2000))")
+        let report = try JSONSerialization.jsonObject(with: Data(deleted.stdout.utf8)) as? [String: Any]
+        #expect(report?["status"] as? String == "Deleted" && report?["deletedAt"] != nil, "\(deleted.stdout)")
+        let again = try await w.triton(["instance", "delete", "-n", "prod", "--instance", "cart"])
+        #expect(again.status != 0 && again.stderr.contains("has no CloneSet"), "\(again.stdout)\(again.stderr)")
+        let recreate = try await w.triton([
+            "flow", "create", "-n", "prod", "--instance", "cart", "--image", "shop/cart:v2", "--replicas", "1", "--mode", "auto", "--watch",
+        ])
+        #expect(recreate.status == 0 && recreate.stdout.contains("Success"), "\(recreate.stdout)\(recreate.stderr)")
+        #expect(try await serve.stop(SIGTERM) == 0)
+    }
+
     @Test("scenario 1 by hand: create, then canary 1 + batches of 3 with next at each stop; Success with 10 v2 pods")
     func canaryReleaseByHand() async throws {
         let w = try Workspace()
