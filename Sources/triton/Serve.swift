@@ -50,7 +50,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address the REST API listens on.")
     var httpHost: String = "127.0.0.1"
 
-    @Option(help: ArgumentHelp("PEM certificate chain: serve the REST API over TLS, HTTP/2 and HTTP/1.1 by ALPN.", valueName: "path"))
+    @Option(help: ArgumentHelp("PEM certificate chain: serve the REST API over TLS (HTTP/2 and HTTP/1.1 by ALPN), and gRPC over TLS.", valueName: "path"))
     var tlsCert: String?
 
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "path"))
@@ -190,13 +190,14 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         services.append(application)
-        let grpc = api.grpcServer(host: httpHost, port: self.grpcPort)
+        let grpcTLS = self.tlsCert.flatMap { cert in self.tlsKey.map { TritonAPI.TLSFiles(certificateChain: cert, privateKey: $0) } }
+        let grpc = api.grpcServer(host: httpHost, port: self.grpcPort, tls: grpcTLS)
         services.append(TaskService("gRPC API", cancelOnShutdown: false) {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await grpc.serve() }
                     if let port = try await TritonAPI.listeningPort(grpc) {
-                        print("gRPC API: \(httpHost):\(port) (deployflow.DeployFlow, application.Application, pod.Pod)")
+                        print("gRPC API: \(httpHost):\(port)\(grpcTLS == nil ? "" : " (TLS)") (deployflow.DeployFlow, application.Application, pod.Pod)")
                         fflush(nil)
                     }
                     try await group.waitForAll()

@@ -157,10 +157,14 @@ struct BenchEngineTests {
 }
 
 /// The canary release entirely through gRPC, from a Python client whose stubs grpcio-tools generates
-/// from our .proto files (an independent toolchain), against `triton serve` with bearer tokens.
-@Suite("gRPC API from an independently generated client", .timeLimit(.minutes(4)))
+/// from our .proto files (an independent toolchain), against `triton serve` with bearer tokens: over TLS
+/// (as a deployment with `--tls-cert` serves it), and a few calls in plaintext (the local default).
+@Suite("gRPC API from an independently generated client", .serialized, .timeLimit(.minutes(4)))
 struct GRPCClientTests {
-    @Test func canaryReleaseThroughGRPCFromPython() async throws {
+    /// One venv with grpcio and grpcio-tools for the suite's runs.
+    static let venv = FileManager.default.temporaryDirectory.appendingPathComponent("triton-grpc-venv-\(getpid())").path
+
+    func serveAndRun(tls: Bool, _ clientArguments: [String]) async throws {
         let w = try ServeTests.Workspace()
         let tokens = w.directory.appendingPathComponent("tokens.json")
         try Data(
@@ -170,17 +174,41 @@ struct GRPCClientTests {
                         {"token": "approver-token-1", "user": "anna", "roles": ["approver"]}]}
             """.utf8
         ).write(to: tokens)
-        let serve = try await w.serve(extra: ["--tokens-file", tokens.path])
+        var extra = ["--tokens-file", tokens.path]
+        var arguments = clientArguments
+        if tls {
+            let cert = w.directory.appendingPathComponent("cert.pem").path
+            let key = w.directory.appendingPathComponent("key.pem").path
+            let openssl = try await CLITests.run(
+                URL(fileURLWithPath: "/usr/bin/openssl"),
+                ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+            )
+            try #require(openssl.status == 0, "\(openssl.stderr)")
+            extra += ["--tls-cert", cert, "--tls-key", key]
+            arguments += ["--ca", cert]
+        }
+        let serve = try await w.serve(extra: extra)
         try await serve.waitFor("gRPC API: 127.0.0.1:")
         let line = try #require(serve.output.split(separator: "\n").first { $0.hasPrefix("gRPC API: ") })
+        #expect(line.contains("(TLS)") == tls, "\(line)")
         let port = try #require(line.components(separatedBy: "127.0.0.1:").last?.prefix { $0.isNumber })
         let client = try await CLITests.run(
             URL(fileURLWithPath: "/bin/bash"),
-            [ManifestTests.root.appendingPathComponent("ops/grpc-python-client.sh").path, "127.0.0.1:\(port)"]
+            [ManifestTests.root.appendingPathComponent("ops/grpc-python-client.sh").path, "127.0.0.1:\(port)"] + arguments,
+            environment: ["TRITON_PY_VENV": Self.venv]
         )
         #expect(client.status == 0, "\(client.stdout)\n\(client.stderr)\n\(serve.output.suffix(3000))")
         #expect(client.stdout.hasSuffix("PASS\n"), "\(client.stdout)")
         #expect(try await serve.stop(SIGTERM) == 0)
+    }
+
+    @Test func canaryReleaseThroughGRPCOverTLSFromPython() async throws {
+        try await self.serveAndRun(tls: true, [])
+    }
+
+    @Test func plaintextCallsFromPython() async throws {
+        try await self.serveAndRun(tls: false, ["--smoke"])
     }
 }
 

@@ -1,6 +1,7 @@
 """The article's canary release driven entirely through Triton's gRPC API, from stubs that grpcio-tools
 generates from Sources/TritonGRPC/Protos (an independent toolchain). Checks the Triton-shaped replies
-at each step. Usage: canary_client.py HOST:PORT STUBS_DIR (tokens: see TOKENS)."""
+at each step. Usage: canary_client.py HOST:PORT STUBS_DIR [--ca PEM] [--smoke] (tokens: see TOKENS).
+--ca: connect over TLS, trusting that certificate; --smoke: only a few calls (reads and error classes)."""
 import sys
 import time
 
@@ -35,7 +36,12 @@ def expect_code(call, code, message):
 
 
 def main():
-    channel = grpc.insecure_channel(sys.argv[1])
+    options = sys.argv[3:]
+    if "--ca" in options:
+        with open(options[options.index("--ca") + 1], "rb") as pem:
+            channel = grpc.secure_channel(sys.argv[1], grpc.ssl_channel_credentials(root_certificates=pem.read()))
+    else:
+        channel = grpc.insecure_channel(sys.argv[1])
     flows = deployflow_pb2_grpc.DeployFlowStub(channel)
     apps = application_pb2_grpc.ApplicationStub(channel)
     pods = pod_pb2_grpc.PodStub(channel)
@@ -60,6 +66,14 @@ def main():
     error = expect_code(lambda: flows.Create(bad, metadata=auth("deployer")), grpc.StatusCode.INVALID_ARGUMENT, "batchSize 0")
     expect("strategy.batchSize" in error.details(), "the error names the field")
     expect_code(lambda: flows.Create(bad, metadata=auth("viewer")), grpc.StatusCode.PERMISSION_DENIED, "a viewer may not create")
+    if "--smoke" in options:
+        listed = flows.Gets(deployflow_pb2.DeploysRequest(filter=deployflow_pb2.DeployFilter(namespace="prod")), metadata=auth("viewer"))
+        expect(len(listed.deploys) == 0, "Gets on an empty log")
+        expect_code(lambda: flows.Gets(deployflow_pb2.DeploysRequest(), metadata=[]), grpc.StatusCode.UNAUTHENTICATED, "no token")
+        expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=application_pb2.InstanceMeta(namespace="prod", name="x")),
+                                        metadata=auth("viewer")), grpc.StatusCode.PERMISSION_DENIED, "a viewer may not delete")
+        print("PASS", flush=True)
+        return
 
     # Create 4 pods of v1, one auto batch.
     create = deployflow_pb2.CreateRequest(
