@@ -262,6 +262,26 @@ def _(problems):
             if any(str(r).split("/")[0] == "secrets" for r in rule.get("resources") or []):
                 problems.append("%s %s: grants secrets" % (role["kind"], role["metadata"]["name"]))
 
+# What the engine calls (KubeClusterPort, KubeObjectCache): the ClusterRole must grant at least this.
+ENGINE_CALLS = {
+    ("apps.kruise.io", "clonesets"): {"get", "list", "watch", "create", "update", "patch", "delete"},
+    ("", "pods"): {"get", "list", "watch"},
+    ("", "pods/status"): {"patch"},
+}
+
+@check("rbac covers the engine", "every verb the engine calls on CloneSets, pods and pods/status")
+def _(problems):
+    granted = {}
+    for role in find("ClusterRole"):
+        for rule in role.get("rules") or []:
+            for group in rule.get("apiGroups") or []:
+                for resource in rule.get("resources") or []:
+                    granted.setdefault((group, resource), set()).update(rule.get("verbs") or [])
+    for (group, resource), verbs in sorted(ENGINE_CALLS.items()):
+        missing = verbs - granted.get((group, resource), set())
+        if missing:
+            problems.append("%s%s: missing %s" % (group + "/" if group else "", resource, ",".join(sorted(missing))))
+
 @check("kustomization", "lists every manifest but secrets.example.yaml")
 def _(problems):
     ks = find("Kustomization")
