@@ -18,6 +18,9 @@ final class ObjectStore: Sendable {
         var revision = 0
         /// groupResource → namespace ("" for cluster-scoped) → name → object.
         var buckets: [String: [String: [String: JSONValue]]] = [:]
+        /// groupResource → namespace → `key=value` → names of the objects with that label, so a
+        /// label-selected list looks at the objects it may match instead of every object.
+        var labelIndex: [String: [String: [String: Set<String>]]] = [:]
         var history: [StoreChange?]
         var historyStart = 0
         var historyCount = 0
@@ -91,15 +94,24 @@ final class ObjectStore: Sendable {
                 }
                 return ListResult(items: items, revision: listRevision)
             }
+            let indexed = Self.indexedLabels(filter.labels)
             for ns in namespaces {
                 if let start, ns < start.namespace { continue }
                 guard let objects = bucket[ns] else { continue }
                 // Filter first, then sort only what matched: a label-selected list of a few pods among
-                // thousands must not sort every name in the namespace.
+                // thousands must not sort every name in the namespace. With an equality requirement,
+                // only the objects carrying that label are looked at (the smallest such set).
                 var matching: [(name: String, object: JSONValue)] = []
-                for (name, o) in objects {
-                    if let start, ns == start.namespace, name <= start.name { continue }
+                func consider(_ name: String, _ o: JSONValue) {
+                    if let start, ns == start.namespace, name <= start.name { return }
                     if filter.matches(o) { matching.append((name, o)) }
+                }
+                if !indexed.isEmpty {
+                    let sets = state.labelIndex[filter.resource.groupResource]?[ns] ?? [:]
+                    let candidates = indexed.map { sets[$0] ?? [] }.min { $0.count < $1.count } ?? []
+                    for name in candidates { if let o = objects[name] { consider(name, o) } }
+                } else {
+                    for (name, o) in objects { consider(name, o) }
                 }
                 matching.sort { $0.name < $1.name }
                 for (name, o) in matching {
@@ -117,6 +129,40 @@ final class ObjectStore: Sendable {
             }
             return ListResult(
                 items: items, revision: listRevision, continueToken: token, remainingItemCount: token == nil ? nil : remaining)
+        }
+    }
+
+    /// The `key=value` entries of the label index a selector's equality requirements name.
+    static func indexedLabels(_ selector: LabelSelector) -> [String] {
+        guard !selector.matchesNothing else { return [] }
+        return selector.requirements.compactMap { requirement in
+            switch requirement {
+            case .equals(let key, let value): "\(key)=\(value)"
+            case .isIn(let key, let values) where values.count == 1: "\(key)=\(values[0])"
+            default: nil
+            }
+        }
+    }
+
+    /// Keeps the label index in step with a write: `old` is the object before it (nil when created),
+    /// `new` after it (nil when removed).
+    static func index(_ state: inout State, _ type: ResourceType, _ ns: String, _ name: String, old: JSONValue?, new: JSONValue?) {
+        let before = old?[path: ["metadata", "labels"]]
+        let after = new?[path: ["metadata", "labels"]]
+        if old != nil, new != nil, before == after { return }
+        func entries(_ object: JSONValue?) -> Set<String> {
+            Set((object?.labels ?? [:]).map { "\($0.key)=\($0.value)" })
+        }
+        let removed = entries(old)
+        let added = entries(new)
+        for entry in removed.subtracting(added) {
+            state.labelIndex[type.groupResource]?[ns]?[entry]?.remove(name)
+            if state.labelIndex[type.groupResource]?[ns]?[entry]?.isEmpty == true {
+                state.labelIndex[type.groupResource]?[ns]?[entry] = nil
+            }
+        }
+        for entry in added.subtracting(removed) {
+            state.labelIndex[type.groupResource, default: [:]][ns, default: [:]][entry, default: []].insert(name)
         }
     }
 
@@ -178,6 +224,7 @@ final class ObjectStore: Sendable {
             if type.tracksGeneration { meta["generation"] = 1 } else { meta["generation"] = nil }
             object["metadata"] = .object(meta)
             state.buckets[type.groupResource, default: [:]][ns, default: [:]][name] = object
+            Self.index(&state, type, ns, name, old: nil, new: object)
             Self.commit(&state, self.configuration, StoreChange(type: .added, resource: type, object: object, previous: nil, revision: state.revision))
             return object
         }
@@ -236,10 +283,12 @@ final class ObjectStore: Sendable {
             object[path: ["metadata", "resourceVersion"]] = .string(String(state.revision))
             if object.isTerminating, object.finalizers.isEmpty, type != .pods, type != .namespaces {
                 state.buckets[type.groupResource]?[ns]?[name] = nil
+                Self.index(&state, type, ns, name, old: current, new: nil)
                 Self.commit(&state, self.configuration, StoreChange(type: .deleted, resource: type, object: object, previous: current, revision: state.revision))
                 return .deleted(object)
             }
             state.buckets[type.groupResource]?[ns]?[name] = object
+            Self.index(&state, type, ns, name, old: current, new: object)
             Self.commit(&state, self.configuration, StoreChange(type: .modified, resource: type, object: object, previous: current, revision: state.revision))
             return .updated(object)
         }
@@ -258,6 +307,7 @@ final class ObjectStore: Sendable {
             try Self.checkPreconditions(type, object, uid: uid, resourceVersion: resourceVersion)
             let previous = object
             state.buckets[type.groupResource]?[ns]?[name] = nil
+            Self.index(&state, type, ns, name, old: previous, new: nil)
             if state.buckets[type.groupResource]?[ns]?.isEmpty == true {
                 state.buckets[type.groupResource]?[ns] = nil
             }
