@@ -351,7 +351,7 @@ public struct TritonAPI: Sendable {
         let state = try await self.handler.requestDeletion(
             InstanceRef(namespace: namespace, name: name), cluster: self.cluster, metadata: self.metadata(request, context, reason: nil)
         )
-        return try Self.encode(InstanceDeletionReply(namespace: namespace, name: name, state: state), status: .accepted)
+        return try Self.encode(InstanceDeletionStatus(InstanceRef(namespace: namespace, name: name), state), status: .accepted)
     }
 
     /// `POST /instances/{name}/rollbacks|restarts|scales`.
@@ -468,23 +468,5 @@ public struct TritonAPI: Sendable {
 
     static func json(_ value: [String: String], status: HTTPResponse.Status = .ok) throws -> Response {
         try Self.encode(value, status: status)
-    }
-}
-
-/// The reply to `DELETE /instances/{name}`.
-struct InstanceDeletionReply: Encodable {
-    var namespace: String
-    var name: String
-    /// `Deleting` until the executor deleted the CloneSet, then `Deleted`.
-    var status: String
-    var requestedAt: Date?
-    var deletedAt: Date?
-
-    init(namespace: String, name: String, state: TritonDomain.Instance.State) {
-        self.namespace = namespace
-        self.name = name
-        self.status = state.deletion?.deletedAt == nil ? "Deleting" : "Deleted"
-        self.requestedAt = state.deletion?.requestedAt
-        self.deletedAt = state.deletion?.deletedAt
     }
 }

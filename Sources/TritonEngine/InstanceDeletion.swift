@@ -45,3 +45,24 @@ extension FlowWorker {
         return true
     }
 }
+
+/// An instance's deletion as the API and the CLI report it.
+public struct InstanceDeletionStatus: Sendable, Encodable {
+    public var namespace: String
+    public var name: String
+    /// `Deleting` until the executor deleted the CloneSet, then `Deleted`.
+    public var status: String
+    /// The CloneSet (its uid) the request names.
+    public var workloadUID: String?
+    public var requestedAt: Date?
+    public var deletedAt: Date?
+
+    public init(_ instance: InstanceRef, _ state: Instance.State) {
+        self.namespace = instance.namespace
+        self.name = instance.name
+        self.status = state.deletion?.deletedAt == nil ? "Deleting" : "Deleted"
+        self.workloadUID = state.deletion?.workloadUID
+        self.requestedAt = state.deletion?.requestedAt
+        self.deletedAt = state.deletion?.deletedAt
+    }
+}

@@ -12,21 +12,28 @@ import TritonProjections
 // appended to the event log with who and why; the running `triton serve` carries them out.
 
 /// Who asks and why, on every intent.
-struct IntentOptions: ParsableArguments {
+struct ActorOptions: ParsableArguments {
     @Option(help: "Why (recorded with the intent in the audit trail).")
     var reason: String?
 
     @Option(help: "Who asks (default: $TRITON_ACTOR, else $USER).")
     var actor: String?
 
-    @Flag(help: "Follow the flow after the intent, printing its progress until it finishes or waits.")
-    var watch = false
-
     func metadata() -> EventMetadata {
         let environment = ProcessInfo.processInfo.environment
         let actor = self.actor ?? environment["TRITON_ACTOR"] ?? environment["USER"] ?? "cli"
         return EventMetadata(actor: actor, reason: self.reason, source: .cli, time: Date())
     }
+}
+
+/// Who asks and why on an intent about a flow, and whether to follow the flow after it.
+struct IntentOptions: ParsableArguments {
+    @OptionGroup var who: ActorOptions
+
+    @Flag(help: "Follow the flow after the intent, printing its progress until it finishes or waits.")
+    var watch = false
+
+    func metadata() -> EventMetadata { self.who.metadata() }
 }
 
 /// The strategy flags of every release action.

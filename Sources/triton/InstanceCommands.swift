@@ -22,10 +22,7 @@ struct InstanceDelete: AsyncParsableCommand {
     )
 
     @OptionGroup var instance: InstanceOptions
-    @Option(help: "Why (recorded with the intent in the audit trail).")
-    var reason: String?
-    @Option(help: "Who asks (default: $TRITON_ACTOR, else $USER).")
-    var actor: String?
+    @OptionGroup var who: ActorOptions
     @Flag(help: "Wait until the engine has deleted it.")
     var wait = false
     @Option(help: "With --wait: give up (exit 1) after this many seconds.")
@@ -33,25 +30,6 @@ struct InstanceDelete: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var output: OutputOptions
-
-    struct Report: Encodable {
-        var namespace: String
-        var name: String
-        /// `Deleting`, then `Deleted`.
-        var status: String
-        var workloadUID: String?
-        var requestedAt: Date?
-        var deletedAt: Date?
-
-        init(_ ref: InstanceRef, _ state: Instance.State) {
-            self.namespace = ref.namespace
-            self.name = ref.name
-            self.status = state.deletion?.deletedAt == nil ? "Deleting" : "Deleted"
-            self.workloadUID = state.deletion?.workloadUID
-            self.requestedAt = state.deletion?.requestedAt
-            self.deletedAt = state.deletion?.deletedAt
-        }
-    }
 
     func run() async throws {
         let ref = self.instance.ref
@@ -61,9 +39,7 @@ struct InstanceDelete: AsyncParsableCommand {
         let client = KubeClient(configuration: try self.cluster.configuration(namespace: ref.namespace))
         defer { client.shutdown() }
         let handler = CommandHandler(store: store)
-        let environment = ProcessInfo.processInfo.environment
-        let actor = self.actor ?? environment["TRITON_ACTOR"] ?? environment["USER"] ?? "cli"
-        let metadata = EventMetadata(actor: actor, reason: self.reason, source: .cli, time: Date())
+        let metadata = self.who.metadata()
         var state: Instance.State
         do {
             state = try await handler.requestDeletion(ref, cluster: KubeClusterPort(client: client), metadata: metadata)
@@ -80,7 +56,7 @@ struct InstanceDelete: AsyncParsableCommand {
             while state.pendingDeletion != nil {
                 guard ContinuousClock.now < deadline else {
                     self.output.progress("instance \(ref): not deleted after \(self.timeout) s — is `triton serve` running?")
-                    if self.output.isJSON { try self.output.printJSON(Report(ref, state)) }
+                    if self.output.isJSON { try self.output.printJSON(InstanceDeletionStatus(ref, state)) }
                     throw ExitCode(1)
                 }
                 try await Task.sleep(for: .milliseconds(200))
@@ -88,6 +64,6 @@ struct InstanceDelete: AsyncParsableCommand {
             }
             if !self.output.isJSON { print("instance \(ref): deleted") }
         }
-        if self.output.isJSON { try self.output.printJSON(Report(ref, state)) }
+        if self.output.isJSON { try self.output.printJSON(InstanceDeletionStatus(ref, state)) }
     }
 }

@@ -36,6 +36,19 @@ struct ServeTests {
         func triton(_ arguments: [String]) async throws -> CLITests.Result {
             try await CLITests.triton(arguments, environment: self.environment)
         }
+
+        /// A self-signed certificate for 127.0.0.1 and localhost, and its key: PEM file paths.
+        func selfSignedCertificate() async throws -> (cert: String, key: String) {
+            let cert = self.directory.appendingPathComponent("cert.pem").path
+            let key = self.directory.appendingPathComponent("key.pem").path
+            let openssl = try await CLITests.run(
+                URL(fileURLWithPath: "/usr/bin/openssl"),
+                ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+            )
+            try #require(openssl.status == 0, "\(openssl.stderr)")
+            return (cert, key)
+        }
     }
 
     @Test("triton instance delete: refused while a flow runs; then the engine deletes the CloneSet; the name is free again")
@@ -177,14 +190,7 @@ struct GRPCClientTests {
         var extra = ["--tokens-file", tokens.path]
         var arguments = clientArguments
         if tls {
-            let cert = w.directory.appendingPathComponent("cert.pem").path
-            let key = w.directory.appendingPathComponent("key.pem").path
-            let openssl = try await CLITests.run(
-                URL(fileURLWithPath: "/usr/bin/openssl"),
-                ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-            )
-            try #require(openssl.status == 0, "\(openssl.stderr)")
+            let (cert, key) = try await w.selfSignedCertificate()
             extra += ["--tls-cert", cert, "--tls-key", key]
             arguments += ["--ca", cert]
         }
@@ -278,14 +284,7 @@ struct FuzzTests {
 struct HTTP2Tests {
     @Test func bothProtocolsServeTheSameAPI() async throws {
         let w = try ServeTests.Workspace()
-        let cert = w.directory.appendingPathComponent("cert.pem").path
-        let key = w.directory.appendingPathComponent("key.pem").path
-        let openssl = try await CLITests.run(
-            URL(fileURLWithPath: "/usr/bin/openssl"),
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        )
-        try #require(openssl.status == 0, "\(openssl.stderr)")
+        let (cert, key) = try await w.selfSignedCertificate()
         let serve = try await w.serve(extra: ["--tls-cert", cert, "--tls-key", key])
         try await serve.waitFor("REST API: https://127.0.0.1:")
         let line = try #require(serve.output.split(separator: "\n").first { $0.hasPrefix("REST API: ") })
@@ -320,14 +319,7 @@ struct HTTP2Tests {
     /// its status and its body's shape.
     @Test func everyRouteOverHTTP2AndHTTP11() async throws {
         let w = try ServeTests.Workspace()
-        let cert = w.directory.appendingPathComponent("cert.pem").path
-        let key = w.directory.appendingPathComponent("key.pem").path
-        let openssl = try await CLITests.run(
-            URL(fileURLWithPath: "/usr/bin/openssl"),
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        )
-        try #require(openssl.status == 0, "\(openssl.stderr)")
+        let (cert, key) = try await w.selfSignedCertificate()
         let serve = try await w.serve(extra: ["--tls-cert", cert, "--tls-key", key])
         try await serve.waitFor("REST API: https://127.0.0.1:")
         let line = try #require(serve.output.split(separator: "\n").first { $0.hasPrefix("REST API: ") })
