@@ -410,6 +410,8 @@ public struct TritonAPI: Sendable {
                     rejection.field = replicas
                 } else if field == "appSpec.image" || field == "appSpec" {
                     rejection.field = "applicationSpec.template"
+                } else if field.hasPrefix("appSpec.") {
+                    rejection.field = "applicationSpec." + field.dropFirst("appSpec.".count)
                 }
             }
             throw rejection

@@ -16,6 +16,16 @@ extension DeployFlow {
         guard c.targetReplicas >= 0 else {
             throw .invalid("targetReplicas", "replicas must not be negative (got \(c.targetReplicas))")
         }
+        guard c.targetReplicas <= Self.maxReplicas else {
+            throw .invalid("targetReplicas", "at most \(Self.maxReplicas) replicas (got \(c.targetReplicas))")
+        }
+        guard c.currentReplicas <= Self.maxReplicas else {
+            throw .invalid("currentReplicas", "at most \(Self.maxReplicas) replicas (got \(c.currentReplicas))")
+        }
+        for (field, value) in [("appSpec.appID", c.appSpec.appID), ("appSpec.groupID", c.appSpec.groupID)]
+        where !(0...Int(Int32.max)).contains(value) {
+            throw .invalid(field, "must be 0...\(Int32.max) (got \(value))")
+        }
         if let duplicate = Self.firstDuplicate(c.existingPods) {
             throw .invalid("existingPods", "pod \(duplicate) is listed twice")
         }
@@ -104,7 +114,16 @@ extension DeployFlow {
         for (field, value) in numbers where value < 0 {
             throw .invalid(field, "must not be negative (got \(value))")
         }
+        for (field, value) in numbers where value > Self.maxSeconds {
+            throw .invalid(field, "at most \(Self.maxSeconds) seconds (7 days; got \(value))")
+        }
     }
+
+    /// The most replicas a flow may have before or after it: a plan's batches and a flow's pods stay
+    /// bounded (and fit the int32 of Kubernetes' `replicas`).
+    public static let maxReplicas = 10_000
+    /// The longest interval, timeout or wait a strategy may set: 7 days.
+    public static let maxSeconds = 7 * 24 * 3600
 
     /// scaleIn: the named pods, or (none named) the last ones of `existingPods`; restart: the named pods
     /// or all of them.

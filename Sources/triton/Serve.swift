@@ -207,8 +207,10 @@ struct Serve: AsyncParsableCommand {
             }
         })
         services.append(TaskService("store wake-ups") { await store.run() })
-        services.append(TaskService("projector") { try await projector.run() })
-        services.append(TaskService("flow runner") { try await runner.run() })
+        // A failing projector or runner (the database went away, an event it cannot project) must not
+        // stop the server and every release with it: each says why and tries again, backing off.
+        services.append(TaskService("projector", retrying: true) { try await projector.run() })
+        services.append(TaskService("flow runner", retrying: true) { try await runner.run() })
 
         let pid = getpid()
         if !self.inCluster {  // in a cluster there is no local CLI to tell (and the filesystem is read-only)
@@ -271,11 +273,15 @@ struct TaskService: ServiceLifecycle.Service {
     let name: String
     /// Cancel the body on graceful shutdown (else the body handles the shutdown itself).
     let cancelOnShutdown: Bool
+    /// When the body fails, say why on standard error and run it again after a pause (1 s, doubling up
+    /// to 30 s; back to 1 s after a run of a minute or more) instead of stopping the server.
+    let retrying: Bool
     let body: @Sendable () async throws -> Void
 
-    init(_ name: String, cancelOnShutdown: Bool = true, _ body: @escaping @Sendable () async throws -> Void) {
+    init(_ name: String, cancelOnShutdown: Bool = true, retrying: Bool = false, _ body: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.cancelOnShutdown = cancelOnShutdown
+        self.retrying = retrying
         self.body = body
     }
 
@@ -283,10 +289,26 @@ struct TaskService: ServiceLifecycle.Service {
         guard self.cancelOnShutdown else { return try await self.body() }
         do {
             try await cancelWhenGracefulShutdown {
-                try await self.body()
+                try await self.retrying ? self.runRetrying() : self.body()
             }
         } catch is CancellationError {
             // Stopped by the shutdown, as asked.
+        }
+    }
+
+    private func runRetrying() async throws {
+        var pause: Duration = .seconds(1)
+        while true {
+            let started = ContinuousClock.now
+            do {
+                try await self.body()
+                return
+            } catch let error where !(error is CancellationError) && !Task.isCancelled {
+                if ContinuousClock.now - started >= .seconds(60) { pause = .seconds(1) }
+                FileHandle.standardError.write(Data("triton serve: \(self.name) failed: \(error); trying again in \(pause)\n".utf8))
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(30))
+            }
         }
     }
 }

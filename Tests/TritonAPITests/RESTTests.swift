@@ -255,6 +255,12 @@ struct RESTTests {
             try await expect(
                 .post, "/deployflows", body: #"{"applicationSpec": {"instanceName": "x", "replicas": 2, "image": "a"}, "updateStrategy": {"canary": 5}}"#,
                 .unprocessableContent, code: "invalidField", field: "updateStrategy.canary")
+            try await expect(
+                .post, "/deployflows", body: #"{"applicationSpec": {"appID": 10506597173005542, "instanceName": "x", "replicas": 2, "image": "a"}}"#,
+                .unprocessableContent, code: "invalidField", field: "applicationSpec.appID")
+            try await expect(
+                .post, "/deployflows", body: #"{"applicationSpec": {"instanceName": "x", "replicas": 1000000, "image": "a"}}"#,
+                .unprocessableContent, code: "invalidField", field: "applicationSpec.replicas")
             try await expect(.get, "/deployflows/nope", .notFound, code: "notFound", field: "name")
             try await expect(.post, "/deployflows/nope/next", .notFound, code: "notFound", field: "name")
             try await expect(.post, "/instances/nope/scales", body: #"{"replicas": 3}"#, .notFound, code: "notCreated", field: "instance")

@@ -3,6 +3,14 @@ import Testing
 
 @testable import TritonDomain
 
+/// A create of `demo` whose app has these ids.
+func withApp(appID: Int = 1, groupID: Int = 1) -> DeployFlow.CreateFlow {
+    var create = createFlow(.create, current: 0, target: 3, pods: [])
+    create.appSpec.appID = appID
+    create.appSpec.groupID = groupID
+    return create
+}
+
 @Suite("DeployFlow create")
 struct CreateTests {
     func rejection(_ create: DeployFlow.CreateFlow) -> DomainRejection? {
@@ -78,6 +86,14 @@ struct CreateTests {
             (createFlow(.update, rollbackTo: "demo-flow0"), "rollbackTo"),
             (createFlow(id: ""), "flowID"),
             (createFlow(id: "a b"), "flowID"),
+            // Bounds: a plan and its pods stay small enough to hold, every number fits its column.
+            (createFlow(.create, current: 0, target: 10_001, pods: []), "targetReplicas"),
+            (createFlow(.create, current: 0, target: Int(Int32.max) + 1, pods: []), "targetReplicas"),
+            (createFlow(.scaleIn, current: 10_001, target: 5, pods: []), "currentReplicas"),
+            (createFlow(strategy: Strategy(batchIntervalSeconds: 604_801)), "strategy.batchIntervalSeconds"),
+            (createFlow(strategy: Strategy(pullOutWaitSeconds: Int.max)), "strategy.pullOutWaitSeconds"),
+            (withApp(appID: 10_506_597_173_005_542), "appSpec.appID"),
+            (withApp(groupID: -1), "appSpec.groupID"),
         ])
     func invalid(create: DeployFlow.CreateFlow, field: String) {
         let rejection = self.rejection(create)
