@@ -112,7 +112,8 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
         let (url, embedded) = try self.database.start()
-        let store = try PostgresEventStore(configuration: .init(url: url, schema: self.database.schema), logger: logger)
+        let store = try PostgresEventStore(
+            configuration: .init(url: url, schema: self.database.schema, applicationName: "triton serve \(self.database.schema)"), logger: logger)
         let applied = try await store.migrate()
         if !applied.isEmpty { print("migrated: \(applied.joined(separator: ", "))") }
 

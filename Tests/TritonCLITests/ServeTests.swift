@@ -81,6 +81,35 @@ struct ServeTests {
         #expect(try await serve.stop(SIGTERM) == 0)
     }
 
+    @Test("the database drops serve's connections mid-release: serve keeps running and finishes the release")
+    func survivesLostDatabaseConnections() async throws {
+        let w = try Workspace()
+        let serve = try await w.serve()
+        let create = try await w.triton([
+            "flow", "create", "-n", "prod", "--instance", "orders", "--image", "shop/orders:v1", "--replicas", "2", "--batch-size", "1",
+        ])
+        #expect(create.status == 0, "\(create.stderr)")
+        let id = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await w.triton(["flow", "watch", id, "--until-waiting"]).status == 0)
+
+        // Every connection serve holds (pool, ownership locks, wake-ups) is cut by the server.
+        let store = try PostgresEventStore(configuration: .init(url: try CLITests.databaseURL(), schema: w.schema, poolSize: 1))
+        defer { store.shutdown() }
+        let cut = try await store.withTransaction { tx in
+            try await tx.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", ["triton serve \(w.schema)"]
+            )
+        }
+        #expect(!cut.isEmpty)
+
+        let finished = try await w.triton(["flow", "continue", id, "--reason", "after the outage", "--watch"])
+        #expect(finished.status == 0 && finished.stdout.contains("Success"), "\(finished.stdout)\(finished.stderr)\n\(serve.output.suffix(3000))")
+        #expect(serve.isRunning)
+        // The runner lost its connection with the others and said so; it tried again instead of stopping serve.
+        #expect(serve.output.contains("flow runner failed") || serve.output.contains("connection lost"), "\(serve.output.suffix(2000))")
+        #expect(try await serve.stop(SIGTERM) == 0)
+    }
+
     @Test("scenario 1 by hand: create, then canary 1 + batches of 3 with next at each stop; Success with 10 v2 pods")
     func canaryReleaseByHand() async throws {
         let w = try Workspace()
