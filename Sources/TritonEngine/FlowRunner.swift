@@ -8,7 +8,8 @@ import TritonDomain
 ///
 /// Flows are found by following the global log for `FlowCreated` events, so flows created while the
 /// runner runs are picked up on the next tick, and a runner started after a crash picks up every flow
-/// that has not finished.
+/// that has not finished — from the start of the log, or from a ``Start`` (a projection's checkpoint and
+/// the flows it shows unfinished) so that a long log is not read again at every start.
 ///
 /// It also carries out requested deletions of instances (``FlowWorker/completeDeletion(_:)``), found
 /// the same way from `InstanceDeletionRequested` events.
@@ -26,8 +27,26 @@ public final class FlowRunner: Sendable {
     /// Called with the flows this runner starts driving (newly created, or taken over from a process
     /// that stopped) — for the server's log.
     public let onStartDriving: (@Sendable ([FlowID]) -> Void)?
+    /// Where to start instead of the beginning of the log: read once, before the first tick's discovery.
+    public let start: (@Sendable () async throws -> Start)?
+
+    /// A consistent starting point: every flow that may still need a step and every deletion not carried
+    /// out as of `position`; events after it are read from the log as usual. (A projection gives it
+    /// without reading the whole log.)
+    public struct Start: Sendable {
+        public var position: LogPosition
+        public var flows: [FlowID]
+        public var deletions: [InstanceRef]
+
+        public init(position: LogPosition, flows: [FlowID], deletions: [InstanceRef]) {
+            self.position = position
+            self.flows = flows
+            self.deletions = deletions
+        }
+    }
 
     private struct Tracking: Sendable {
+        var started = false
         var position = LogPosition.start
         var active: [FlowID] = []
         var finished: Set<FlowID> = []
@@ -44,12 +63,13 @@ public final class FlowRunner: Sendable {
 
     public init(
         worker: FlowWorker, tickInterval: Duration = .milliseconds(100), ownership: (any OwnershipLocks)? = nil,
-        onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil
+        onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil, start: (@Sendable () async throws -> Start)? = nil
     ) {
         self.worker = worker
         self.tickInterval = tickInterval
         self.ownership = ownership
         self.onStartDriving = onStartDriving
+        self.start = start
     }
 
     /// The lock key of a flow in ``OwnershipLocks``.
@@ -194,6 +214,15 @@ public final class FlowRunner: Sendable {
 
     /// Reads the global log from where it stopped and adds every newly created flow and requested deletion.
     private func discover() async throws {
+        if let start = self.start, !self.tracking.withLock({ $0.started }) {
+            let point = try await start()
+            self.tracking.withLock { t in
+                t.started = true
+                t.position = point.position
+                for flow in point.flows where !t.active.contains(flow) { t.active.append(flow) }
+                for instance in point.deletions where !t.deletions.contains(instance) { t.deletions.append(instance) }
+            }
+        }
         var position = self.tracking.withLock { $0.position }
         var found: [FlowID] = []
         var deletions: [InstanceRef] = []

@@ -76,6 +76,37 @@ public struct FlowQueries: Sendable {
         return try await self.select(where: conditions.isEmpty ? "true" : conditions.joined(separator: " AND "), parameters, suffix: suffix)
     }
 
+    /// Where a flow runner can start (see ``FlowRunner/Start``), read in one snapshot: the checkpoint of
+    /// the projector `projector`, the flows not finished as of it (and finished flows whose end the
+    /// instance has not recorded), and the deletions not carried out. The projector writes its rows and
+    /// its checkpoint in one transaction, so they agree.
+    public func runnerStart(projector: String = "flows") async throws -> FlowRunner.Start {
+        let (checkpoint, flows, deletions) = try await self.store.withTransaction { tx in
+            try await tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let checkpoint = try await tx.query("SELECT tx::text, position FROM projection_checkpoints WHERE projector = $1", [projector])
+            let flows = try await tx.query(
+                """
+                SELECT id FROM flows WHERE NOT finished
+                UNION SELECT active_flow_id FROM instances WHERE active_flow_id IS NOT NULL ORDER BY 1
+                """
+            )
+            let deletions = try await tx.query(
+                "SELECT namespace, name FROM instances WHERE deletion_requested_at IS NOT NULL AND deleted_at IS NULL ORDER BY 1, 2"
+            )
+            return (checkpoint, flows, deletions)
+        }
+        // No checkpoint yet: nothing projected, so everything is read from the log.
+        guard let row = checkpoint.first else { return FlowRunner.Start(position: .start, flows: [], deletions: []) }
+        return FlowRunner.Start(
+            position: try SQLText.logPosition(row, table: "projection_checkpoints"),
+            flows: flows.compactMap { $0.first ?? nil }.map { FlowID($0) },
+            deletions: deletions.compactMap { row in
+                guard row.count == 2, let namespace = row[0], let name = row[1] else { return nil }
+                return InstanceRef(namespace: namespace, name: name)
+            }
+        )
+    }
+
     /// The instances of a namespace (every namespace when `nil`), by namespace and name; deleted ones
     /// only with `includeDeleted`.
     public func instances(namespace: String? = nil, includeDeleted: Bool = false) async throws -> [InstanceSummary] {

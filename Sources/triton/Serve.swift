@@ -163,7 +163,9 @@ struct Serve: AsyncParsableCommand {
             onStartDriving: { flows in
                 print("driving \(flows.map(\.rawValue).sorted().joined(separator: ", "))")
                 fflush(nil)
-            }
+            },
+            // From the flows projection's checkpoint: a long log is not read again at every start.
+            start: { try await FlowQueries(store: store).runnerStart() }
         )
         let projector = FlowProjector(store: store)
         let authenticator = try self.tokensFile.map { try Authenticator(tokensFile: $0) } ?? .open
