@@ -218,7 +218,7 @@ struct Serve: AsyncParsableCommand {
         let pid = getpid()
         if !self.inCluster {  // in a cluster there is no local CLI to tell (and the filesystem is read-only)
             try ServeState(
-                pid: pid, databaseURL: url, schema: self.database.schema, kubeServer: kubeServer,
+                pid: pid, processStart: ServeState.processStart(pid), databaseURL: url, schema: self.database.schema, kubeServer: kubeServer,
                 kubeconfig: self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, context: self.context
             ).write(to: self.stateFile)
         }

@@ -2,9 +2,13 @@ import Foundation
 
 /// What a running `triton serve` tells the CLI on this machine: where its event log and its cluster
 /// are. Written at start to `.triton/serve.json` (in the working directory), removed at a graceful
-/// stop; a file left by a killed server is ignored once its process is gone.
+/// stop; a file left by a killed server is ignored once its process is gone (or its pid belongs to
+/// another process since: the start time recorded with it differs).
 struct ServeState: Codable, Sendable {
     var pid: Int32
+    /// When the process started (`/proc/<pid>/stat` field 22, clock ticks since boot), to tell it from a
+    /// later process given the same pid.
+    var processStart: UInt64?
     var databaseURL: String
     var schema: String
     /// The API server of the in-process simulated cluster, when serve runs one.
@@ -31,7 +35,18 @@ struct ServeState: Codable, Sendable {
             let state = try? JSONDecoder().decode(ServeState.self, from: data)
         else { return nil }
         guard kill(state.pid, 0) == 0 || errno == EPERM else { return nil }
+        if let recorded = state.processStart, let now = Self.processStart(state.pid), now != recorded { return nil }
         return state
+    }
+
+    /// The start time of a process (`/proc/<pid>/stat` field 22), or `nil` when it cannot be read.
+    static func processStart(_ pid: Int32) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm)" come the fields from 3 (state) on; starttime is field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
     static func remove(at path: String = Self.path, ifOwnedBy pid: Int32) {

@@ -84,6 +84,29 @@ struct CLITests {
         #expect((result.stdout + result.stderr).contains("********"))
     }
 
+    @Test("a serve.json whose pid now belongs to another process (another start time) is ignored")
+    func staleServeStateIsIgnored() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stat = try String(contentsOfFile: "/proc/self/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        let started = try #require(UInt64(fields[19]))
+        func write(start: UInt64) throws {
+            let state: [String: Any] = [
+                "pid": Int(getpid()), "processStart": start, "databaseURL": "host=/nonexistent-triton-socket-dir port=1 dbname=x",
+                "schema": "s",
+            ]
+            try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: path))
+        }
+        let environment = ["TRITON_SERVE_STATE": path, "TRITON_DATABASE_URL": ""]
+        try write(start: started + 1)
+        let stale = try await Self.triton(["flow", "list"], environment: environment)
+        #expect(stale.status != 0 && stale.stderr.contains("--database-url: missing"), "\(stale.stderr)")
+        try write(start: started)
+        let live = try await Self.triton(["flow", "list"], environment: environment)
+        #expect(live.status != 0 && !live.stderr.contains("--database-url: missing"), "the file of a live serve is used: \(live.stderr)")
+    }
+
     @Test func benchStorePrintsEveryFigure() async throws {
         let url = try Self.databaseURL()
         let result = try await Self.triton(["bench", "store", "--database-url", url, "--seconds", "0.2", "--read-events", "2000", "--output", "json"])

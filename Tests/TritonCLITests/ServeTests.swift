@@ -37,6 +37,18 @@ struct ServeTests {
             try await CLITests.triton(arguments, environment: self.environment)
         }
 
+        /// Creates `instance` in prod (2 pods, batches of 1, manual) and returns the flow's id once it waits
+        /// for `next` on its first batch.
+        func createWaiting(_ instance: String) async throws -> String {
+            let create = try await self.triton([
+                "flow", "create", "-n", "prod", "--instance", instance, "--image", "shop/\(instance):v1", "--replicas", "2", "--batch-size", "1",
+            ])
+            try #require(create.status == 0, "\(create.stderr)")
+            let id = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try #require(try await self.triton(["flow", "watch", id, "--until-waiting"]).status == 0)
+            return id
+        }
+
         /// A self-signed certificate for 127.0.0.1 and localhost, and its key: PEM file paths.
         func selfSignedCertificate() async throws -> (cert: String, key: String) {
             let cert = self.directory.appendingPathComponent("cert.pem").path
@@ -55,13 +67,8 @@ struct ServeTests {
     func deleteAnInstance() async throws {
         let w = try Workspace()
         let serve = try await w.serve()
-        let create = try await w.triton([
-            "flow", "create", "-n", "prod", "--instance", "cart", "--image", "shop/cart:v1", "--replicas", "2", "--batch-size", "1",
-        ])
-        #expect(create.status == 0, "\(create.stderr)")
-        let id = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // The first batch waits for `next`: the CloneSet exists and the flow holds the instance.
-        #expect(try await w.triton(["flow", "watch", id, "--until-waiting"]).status == 0)
+        let id = try await w.createWaiting("cart")
         let busy = try await w.triton(["instance", "delete", "-n", "prod", "--instance", "cart", "--output", "json"])
         #expect(busy.status == 1 && busy.stdout.contains("\"activeFlowExists\""), "\(busy.stdout)\(busy.stderr)")
         #expect(try await w.triton(["flow", "cancel", id, "--reason", "changed my mind"]).status == 0)
@@ -85,12 +92,7 @@ struct ServeTests {
     func survivesLostDatabaseConnections() async throws {
         let w = try Workspace()
         let serve = try await w.serve()
-        let create = try await w.triton([
-            "flow", "create", "-n", "prod", "--instance", "orders", "--image", "shop/orders:v1", "--replicas", "2", "--batch-size", "1",
-        ])
-        #expect(create.status == 0, "\(create.stderr)")
-        let id = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try await w.triton(["flow", "watch", id, "--until-waiting"]).status == 0)
+        let id = try await w.createWaiting("orders")
 
         // Every connection serve holds (pool, ownership locks, wake-ups) is cut by the server.
         let store = try PostgresEventStore(configuration: .init(url: try CLITests.databaseURL(), schema: w.schema, poolSize: 1))
