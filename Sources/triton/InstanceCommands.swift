@@ -6,11 +6,49 @@ import PostgresStore
 import TritonDomain
 import TritonEngine
 import TritonKubeAdapter
+import TritonProjections
 
 struct InstanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "instance", abstract: "Act on an instance (a CloneSet) as a whole.", subcommands: [InstanceDelete.self]
+        commandName: "instance", abstract: "List instances (CloneSets released by Triton), or delete one.",
+        subcommands: [InstanceList.self, InstanceDelete.self]
     )
+}
+
+/// `triton instance list`: the instances the log knows (deleted ones left out), from the projection.
+struct InstanceList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List instances: image, replicas, the flow running now.")
+
+    @Option(name: [.short, .long], help: "Only instances in this namespace.")
+    var namespace: String?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let store = try self.database.makeStore()
+        defer { store.shutdown() }
+        try await store.migrate()
+        _ = try await FlowProjector(store: store).catchUp()
+        let instances = try await FlowQueries(store: store).instances(namespace: self.namespace)
+        if self.output.isJSON {
+            try self.output.printJSON(instances)
+            return
+        }
+        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
+        print(column("NAMESPACE", 12) + column("INSTANCE", 28) + column("IMAGE", 28) + column("REPLICAS", 10) + "STATUS")
+        for instance in instances {
+            let status: String
+            if instance.deletionRequestedAt != nil && instance.deletedAt == nil {
+                status = "Deleting"
+            } else if let active = instance.activeFlowID {
+                status = "\(instance.activeAction ?? "release") \(active)"
+            } else {
+                status = "Idle"
+            }
+            let replicas = instance.replicas.map { "\(instance.availableReplicas ?? 0)/\($0)" } ?? "-"
+            print(column(instance.namespace, 12) + column(instance.name, 28) + column(instance.currentImage ?? "-", 28) + column(replicas, 10) + status)
+        }
+    }
 }
 
 /// `triton instance delete`: an intent like the others. The log records who asked, why and which CloneSet;

@@ -72,6 +72,8 @@ struct ServeTests {
         let busy = try await w.triton(["instance", "delete", "-n", "prod", "--instance", "cart", "--output", "json"])
         #expect(busy.status == 1 && busy.stdout.contains("\"activeFlowExists\""), "\(busy.stdout)\(busy.stderr)")
         #expect(try await w.triton(["flow", "cancel", id, "--reason", "changed my mind"]).status == 0)
+        let listed = try await w.triton(["instance", "list", "-n", "prod"])
+        #expect(listed.status == 0 && listed.stdout.contains("cart") && listed.stdout.contains("STATUS"), "\(listed.stdout)\(listed.stderr)")
 
         let deleted = try await w.triton([
             "instance", "delete", "-n", "prod", "--instance", "cart", "--reason", "retired", "--wait", "--output", "json",
@@ -79,6 +81,9 @@ struct ServeTests {
         #expect(deleted.status == 0, "\(deleted.stdout)\(deleted.stderr)\n\(serve.output.suffix(2000))")
         let report = try JSONSerialization.jsonObject(with: Data(deleted.stdout.utf8)) as? [String: Any]
         #expect(report?["status"] as? String == "Deleted" && report?["deletedAt"] != nil, "\(deleted.stdout)")
+        let afterwards = try await w.triton(["instance", "list", "-n", "prod", "--output", "json"])
+        let remaining = try JSONSerialization.jsonObject(with: Data(afterwards.stdout.utf8)) as? [Any]
+        #expect(afterwards.status == 0 && remaining?.isEmpty == true, "a deleted instance is not listed: \(afterwards.stdout)")
         let again = try await w.triton(["instance", "delete", "-n", "prod", "--instance", "cart"])
         #expect(again.status != 0 && again.stderr.contains("has no CloneSet"), "\(again.stdout)\(again.stderr)")
         let recreate = try await w.triton([
