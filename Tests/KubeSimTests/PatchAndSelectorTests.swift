@@ -71,6 +71,31 @@ struct PatchAndSelectorTests {
         #expect(object.description == "app=web,env in (prod)")
     }
 
+    @Test("label-selected lists follow label changes, deletions and set-based selectors (the label index)")
+    func labelIndexFollowsWrites() throws {
+        func names(_ selector: String) throws -> [String] {
+            try self.cluster.list(.configMaps, labelSelector: selector).map(\.name)
+        }
+        for (name, tier) in [("a", "front"), ("b", "front"), ("c", "back")] {
+            try self.cluster.create(.configMaps, ["metadata": ["name": .string(name), "labels": ["app": "web", "tier": .string(tier)]]])
+        }
+        #expect(try names("app=web,tier=front") == ["a", "b"])
+        #expect(try names("tier in (back)") == ["c"])
+        #expect(try names("app=web,tier notin (front)") == ["c"])
+        #expect(try names("tier=middle").isEmpty)
+        _ = try self.cluster.patch(.configMaps, name: "b", type: .merge, ["metadata": ["labels": ["tier": "back"]]])
+        #expect(try names("tier=front") == ["a"])
+        #expect(try names("tier=back") == ["b", "c"])
+        _ = try self.cluster.patch(.configMaps, name: "a", type: .merge, ["metadata": ["labels": ["tier": nil]]])
+        #expect(try names("tier=front").isEmpty)
+        #expect(try names("app=web") == ["a", "b", "c"])
+        try self.cluster.delete(.configMaps, name: "c")
+        #expect(try names("tier=back") == ["b"])
+        try self.cluster.create(.configMaps, ["metadata": ["name": "c", "labels": ["tier": "front"]]])
+        #expect(try names("tier=front") == ["c"])
+        #expect(try names("app=web") == ["a", "b"])
+    }
+
     @Test("JSON round-trips unknown fields, integers and escapes")
     func jsonRoundTrip() throws {
         let text = #"{"a":[1,2.5,-3,1e3,true,null],"s":"q\"\\\n\u00e9\ud83d\ude00","o":{}}"#
