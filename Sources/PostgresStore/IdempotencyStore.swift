@@ -21,11 +21,21 @@ public struct IdempotencyStore: Sendable {
         self.store = store
     }
 
+    /// How long a claim may stay unanswered before a retry with the same body may take it over: the
+    /// process handling it died (or could not store the reply) and would otherwise hold the key forever.
+    public static let claimLease = 300
+
     public func claim(scope: String, key: String, fingerprint: String) async throws -> Claim {
         try await self.store.pool.withConnection { connection in
             let inserted = try await connection.query(
-                "INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
-                [scope, key, fingerprint]
+                """
+                INSERT INTO idempotency_keys AS k (scope, key, fingerprint) VALUES ($1, $2, $3)
+                ON CONFLICT (scope, key) DO UPDATE SET created_at = now()
+                WHERE k.status IS NULL AND k.fingerprint = EXCLUDED.fingerprint
+                  AND k.created_at < now() - make_interval(secs => $4::int)
+                RETURNING 1
+                """,
+                [scope, key, fingerprint, String(Self.claimLease)]
             ) { $0.rowCount }
             if inserted == 1 { return .new }
             return try await connection.query(

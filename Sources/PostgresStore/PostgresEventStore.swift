@@ -226,6 +226,11 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    /// Whether the database answers (one round trip, no table read): for readiness probes.
+    public func ping() async throws {
+        try await self.pool.withConnection { connection in try await connection.execute("SELECT 1") }
+    }
+
     /// The current head: the position of the last event a reader could see now, and the number of
     /// events in the log.
     public func statistics() async throws -> (events: Int64, streams: Int64) {

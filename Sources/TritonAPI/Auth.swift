@@ -83,7 +83,7 @@ public struct Authenticator: Sendable {
     /// The caller, from `Authorization: Bearer …` (gRPC: the `authorization` metadata).
     public func user(authorization: String?, userHeader: String?) throws -> APIUser {
         guard let users = self.users else {
-            return APIUser(name: userHeader.flatMap { $0.isEmpty ? nil : $0 } ?? "anonymous", roles: [.admin])
+            return APIUser(name: userHeader?.nilIfEmpty ?? "anonymous", roles: [.admin])
         }
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else {
             throw APIError(.unauthorized, code: "unauthenticated", "send Authorization: Bearer <token>")

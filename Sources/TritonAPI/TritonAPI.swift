@@ -37,7 +37,7 @@ public struct TritonAPI: Sendable {
         router.get("/healthz") { _, _ in try Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             do {
-                _ = try await self.store.statistics()
+                try await self.store.ping()
                 return try Self.json(["status": "ready"])
             } catch {
                 return try Self.json(["status": "database unreachable"], status: .serviceUnavailable)
@@ -184,13 +184,11 @@ public struct TritonAPI: Sendable {
         guard !commands.isEmpty else { throw APIError.badRequest(nil, "give at least one of paused, canceled, batches") }
         for command in commands { try self.authorize(command, state, context) }
         // All the fields as one change: applied together, or (one is refused) none of them.
-        do {
-            let outcome = try await self.handler.send(commands, to: state.spec!.flowID, metadata: self.metadata(request, context, reason: reason))
-            return try Self.encode(FlowStatus(state: outcome.state))
-        } catch var rejection as DomainRejection where rejection.field == "batch" {
-            rejection.field = body.name("batches")
-            throw rejection
+        let metadata = self.metadata(request, context, reason: reason)
+        let outcome = try await Self.renaming(["batch": body.name("batches")]) {
+            try await self.handler.send(commands, to: state.spec!.flowID, metadata: metadata)
         }
+        return try Self.encode(FlowStatus(state: outcome.state))
     }
 
     /// `DELETE /deployflows/{name}`: cancels an active flow; the log keeps every flow.
@@ -217,14 +215,15 @@ public struct TritonAPI: Sendable {
         default: command = .cancel
         }
         try self.authorize(command, state, context)
-        let outcome = try await self.handler.send(
-            command, to: state.spec!.flowID, metadata: self.metadata(request, context, reason: try body.string("reason"))
-        )
+        let metadata = self.metadata(request, context, reason: try body.string("reason"))
+        let batchField = try body.int("batch") != nil ? body.name("batch") : body.name("batches")
+        let outcome = try await Self.renaming(["batch": batchField]) {
+            try await self.handler.send(command, to: state.spec!.flowID, metadata: metadata)
+        }
         return try Self.encode(FlowStatus(state: outcome.state))
     }
 
-    /// deployer for everything; `next`/`continue` while a smoke-tested canary waits to be pulled into
-    /// traffic needs approver.
+    /// deployer for everything; passing a canary batch that is not in traffic yet needs approver.
     func authorize(_ command: DeployFlow.Command.Kind, _ state: DeployFlow.State, _ context: APIContext) throws {
         try Self.authorize(command, state, user: context.user)
     }
@@ -232,17 +231,29 @@ public struct TritonAPI: Sendable {
     static func authorize(_ command: DeployFlow.Command.Kind, _ state: DeployFlow.State, user: APIUser) throws {
         switch command {
         case .next, .continueTo:
-            // Passing the canary (pulling it into traffic) is the approver's call.
-            if case .pullIn(let number)? = DeployFlow.waitingStep(state), state.batches.first(where: { $0.number == number })?.canary == true {
+            if Self.passesCanary(command, state) {
                 try user.require(.approver, for: "next/continue on the canary batch")
-            } else {
-                guard user.has(.deployer) || user.has(.approver) else {
-                    try user.require(.deployer, for: "next/continue")
-                    return
-                }
+            } else if !user.has(.approver) {
+                try user.require(.deployer, for: "next/continue")
             }
         default:
             try user.require(.deployer, for: "controlling a flow")
+        }
+    }
+
+    /// Whether the command would pull a canary batch into traffic: `next` while the canary waits for it,
+    /// or `continue` to any batch at or past a canary not pulled in yet (continuing pulls it in without
+    /// stopping) — whether the flow runs, waits or is paused now.
+    static func passesCanary(_ command: DeployFlow.Command.Kind, _ state: DeployFlow.State) -> Bool {
+        guard let canary = state.batches.first(where: { $0.canary && $0.pulledInAt == nil }) else { return false }
+        switch command {
+        case .next:
+            if case .pullIn(let number)? = DeployFlow.waitingStep(state) { return number == canary.number }
+            return false
+        case .continueTo(let batch):
+            return batch >= canary.number
+        default:
+            return false
         }
     }
 
@@ -399,6 +410,15 @@ public struct TritonAPI: Sendable {
 
     /// The domain names fields as its commands do (`strategy.batchSize`, `targetReplicas`); a client
     /// sent them under the request's names (`updateStrategy.batchSize`, `applicationSpec.replicas`).
+    static func renaming<T>(_ names: [String: String], _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch var rejection as DomainRejection {
+            if let field = rejection.field, let name = names[field] { rejection.field = name }
+            throw rejection
+        }
+    }
+
     static func renamingFields<T>(strategy: String, replicas: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -412,6 +432,8 @@ public struct TritonAPI: Sendable {
                     rejection.field = "applicationSpec.template"
                 } else if field.hasPrefix("appSpec.") {
                     rejection.field = "applicationSpec." + field.dropFirst("appSpec.".count)
+                } else if field == "rollbackTo" {
+                    rejection.field = "deployName"
                 }
             }
             throw rejection

@@ -70,9 +70,8 @@ public struct CommandHandler: Sendable {
                     to: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
                     events: try events.map { try $0.newEvent(metadata: metadata) }
                 )
-                let newState = D.fold(events, from: state)
-                self.cache?.put(stream, state: newState, version: result.lastVersion)
-                return Outcome(events: events, state: newState, version: result.lastVersion)
+                self.cache?.put(stream, state: decided, version: result.lastVersion)
+                return Outcome(events: events, state: decided, version: result.lastVersion)
             } catch let error as EventStoreError where error.code == .wrongExpectedVersion && attempt < self.maxAttempts {
                 continue
             }

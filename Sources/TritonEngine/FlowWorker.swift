@@ -42,7 +42,8 @@ public struct FlowWorker: Sendable {
             state = try await self.fireTimers(flow, state)
             state = try await self.execute(flow, spec, state)
         }
-        if state.isFinished { try await self.endFlowIfActive(state) }
+        // Frees the instance; already recorded (by an intent, or another worker) is fine.
+        if state.isFinished { try await self.handler.endFlow(state, metadata: self.metadata("executor", .executor)) }
         return state
     }
 
@@ -173,17 +174,6 @@ public struct FlowWorker: Sendable {
     }
 
     // MARK: - Finishing
-
-    private func endFlowIfActive(_ state: DeployFlow.State) async throws {
-        guard let spec = state.spec else { return }
-        let (instance, _) = try await self.handler.load(Instance.self, stream: Streams.instance(spec.instance))
-        guard instance.activeFlow?.flowID == spec.flowID else { return }
-        do {
-            try await self.handler.endFlow(state, metadata: self.metadata("executor", .executor))
-        } catch let rejection as DomainRejection where rejection.code == .notActiveFlow {
-            // Another worker recorded it first.
-        }
-    }
 
     private func send(
         _ kind: DeployFlow.Command.Kind, _ flow: FlowID, _ state: DeployFlow.State, actor: String,

@@ -32,17 +32,18 @@ extension FlowWorker {
     /// Carries out a pending deletion of the instance's CloneSet: deletes the object the request named
     /// (a CloneSet created under the name since is left alone), then records it. Idempotent: a crash
     /// between the two deletes again on the next step (nothing to delete then) and records it once.
-    /// Returns `true` when no deletion is pending any more.
+    /// Returns whether this call deleted the CloneSet (`false`: nothing was pending, or it was gone
+    /// already, or the name belongs to another CloneSet now).
     @discardableResult
     public func completeDeletion(_ instance: InstanceRef) async throws -> Bool {
         let stream = Streams.instance(instance)
-        guard let pending = try await self.handler.load(Instance.self, stream: stream).state.pendingDeletion else { return true }
-        _ = try await self.cluster.deleteWorkload(instance, uid: pending.workloadUID)
+        guard let pending = try await self.handler.load(Instance.self, stream: stream).state.pendingDeletion else { return false }
+        let deleted = try await self.cluster.deleteWorkload(instance, uid: pending.workloadUID)
         let metadata = EventMetadata(actor: "executor", source: .executor, time: self.clock()).storedPrecision
         try await self.handler.handle(Instance.self, stream: stream, metadata: metadata) { _ in
             Instance.Command(.recordDeletion, metadata: metadata)
         }
-        return true
+        return deleted
     }
 }
 

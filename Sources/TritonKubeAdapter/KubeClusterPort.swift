@@ -72,7 +72,9 @@ public struct KubeClusterPort: ClusterPort {
             ],
         ]
         do {
-            return try await self.client.create(cloneSet, namespace: instance.namespace).metadata.resourceVersion ?? ""
+            let written = try await self.client.create(cloneSet, namespace: instance.namespace)
+            self.cache?.wrote(written)
+            return written.metadata.resourceVersion ?? ""
         } catch let error as KubeError where error.code == .alreadyExists {
             // Created in between (another replica, or a retried request that had gone through): leave it.
             guard let existing = try await self.cloneSet(instance, live: true) else { throw error }
@@ -94,7 +96,9 @@ public struct KubeClusterPort: ClusterPort {
             cloneSet.template = template
             cloneSet.json[path: ["spec", "updateStrategy", "partition"]] = .int(Int64(replicas))
             do {
-                return try await self.client.update(cloneSet).metadata.resourceVersion ?? ""
+                let written = try await self.client.update(cloneSet)
+                self.cache?.wrote(written)
+                return written.metadata.resourceVersion ?? ""
             } catch let error as KubeError where error.code == .conflict && attempt < 5 {
                 continue
             }
@@ -108,15 +112,20 @@ public struct KubeClusterPort: ClusterPort {
         if !intent.podsToDelete.isEmpty {
             spec["scaleStrategy"] = ["podsToDelete": .array(intent.podsToDelete.map { .string($0) })]
         }
-        return try await self.client.patchCloneSet(instance.name, namespace: instance.namespace, merge: ["spec": spec])
-            .metadata.resourceVersion ?? ""
+        let written = try await self.client.patchCloneSet(instance.name, namespace: instance.namespace, merge: ["spec": spec])
+        // The next observation must see this write, not a watch that trails it (or the executor would
+        // find the CloneSet drifted and apply it again).
+        self.cache?.wrote(written)
+        return written.metadata.resourceVersion ?? ""
     }
 
     public func setGate(_ instance: InstanceRef, pod: String, to status: GateStatus) async throws -> String {
         let value = status == .true ? "True" : "False"
-        return try await self.client.setPodCondition(
+        let written = try await self.client.setPodCondition(
             PodCondition(type: TritonLabels.gateCondition, status: value), pod: pod, namespace: instance.namespace
-        ).metadata.resourceVersion ?? ""
+        )
+        self.cache?.wrote(written)
+        return written.metadata.resourceVersion ?? ""
     }
 
     public func deleteWorkload(_ instance: InstanceRef, uid: String) async throws -> Bool {

@@ -53,6 +53,33 @@ public final class KubeObjectCache: Sendable {
         }
     }
 
+    /// Takes in an object the caller just wrote (the API server's reply), so the next read shows the
+    /// caller's own write even before the watch delivers it.
+    public func wrote(_ cloneSet: CloneSet) { self.store(cloneSet, \.cloneSets) }
+
+    /// Takes in a pod the caller just wrote; see ``wrote(_:)-(CloneSet)``.
+    public func wrote(_ pod: Pod) { self.store(pod, \.pods) }
+
+    private func store<Object: KubeObject>(_ object: Object, _ objects: WritableKeyPath<Namespace, [String: Object]>) {
+        guard let namespace = object.metadata.namespace, let name = object.metadata.name else { return }
+        self.namespaces.withLock { namespaces in
+            guard namespaces[namespace]?.synced == true else { return }
+            Self.keepNewer(object, name, in: &namespaces[namespace]![keyPath: objects])
+        }
+    }
+
+    /// Stores `object` unless the one held is newer (resourceVersions compared as the numbers the API
+    /// server hands out; an opaque one always replaces): a watch event that trails the caller's own
+    /// write must not undo it.
+    private static func keepNewer<Object: KubeObject>(_ object: Object, _ name: String, in objects: inout [String: Object]) {
+        if let held = objects[name]?.metadata.resourceVersion.flatMap(UInt64.init),
+            let new = object.metadata.resourceVersion.flatMap(UInt64.init), new < held
+        {
+            return
+        }
+        objects[name] = object
+    }
+
     /// Waits (up to `timeout`) until the namespace's first lists are in.
     public func waitUntilSynced(_ namespace: String, timeout: Duration = .seconds(10)) async -> Bool {
         self.start(namespace)
@@ -92,7 +119,9 @@ public final class KubeObjectCache: Sendable {
                 self.namespaces.withLock { namespaces in
                     switch event {
                     case .added(let object), .modified(let object):
-                        if let name = object.metadata.name { namespaces[namespace]?[keyPath: objects][name] = object }
+                        if let name = object.metadata.name, namespaces[namespace] != nil {
+                            Self.keepNewer(object, name, in: &namespaces[namespace]![keyPath: objects])
+                        }
                     case .deleted(let object):
                         if let name = object.metadata.name { namespaces[namespace]?[keyPath: objects][name] = nil }
                     case .relisted(let list):

@@ -75,8 +75,6 @@ public actor FlowProjector {
     public func run() async throws {
         try self.enter()
         defer { self.busy = false }
-        // Run again after a failure: start from the stored checkpoint, not from what was held in memory.
-        self.forget()
         var backoff: Duration = .milliseconds(100)
         while !Task.isCancelled {
             do {

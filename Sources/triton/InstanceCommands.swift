@@ -76,7 +76,8 @@ struct InstanceDelete: AsyncParsableCommand {
         try await store.migrate()
         let client = KubeClient(configuration: try self.cluster.configuration(namespace: ref.namespace))
         defer { client.shutdown() }
-        let handler = CommandHandler(store: store)
+        // With --wait, each look reads only the events appended since the last.
+        let handler = CommandHandler(store: store, cache: StateCache(capacity: 1))
         let metadata = self.who.metadata()
         var state: Instance.State
         do {

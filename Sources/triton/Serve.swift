@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "path"))
     var tlsKey: String?
 
-    @Option(help: "Port of the gRPC API (HTTP/2, plaintext; 0 picks a free one).")
+    @Option(help: "Port of the gRPC API (HTTP/2; over TLS with --tls-cert, else plaintext; 0 picks a free one).")
     var grpcPort: Int = 8099
 
     @Option(help: ArgumentHelp(

@@ -201,7 +201,8 @@ struct BenchEngineTests {
         }
         #expect(cases.allSatisfy { ($0["flowsPerSecond"] as? Double ?? 0) > 0 })
         #expect((report?["peakMemoryMB"] as? Double ?? 0) > 0)
-        #expect(result.stderr.contains("finished") || result.stderr.contains("flows ×"))
+        // Progress on standard error names each case as it starts.
+        #expect(result.stderr.contains("3 flows ×") && result.stderr.contains("5 flows ×"), "\(result.stderr)")
     }
 }
 

@@ -66,8 +66,8 @@ struct DeletionTests {
         await #expect(throws: CrashAfterApplyPort.CrashError.self) { try await worker.completeDeletion(EngineHarness.instance) }
         #expect(try await h.port.workload(EngineHarness.instance) == nil, "deleted, not recorded")
         #expect(try await h.handler.load(Instance.self, stream: Streams.instance(EngineHarness.instance)).state.pendingDeletion != nil)
-        #expect(try await worker.completeDeletion(EngineHarness.instance))
-        #expect(try await worker.completeDeletion(EngineHarness.instance))
+        #expect(try await worker.completeDeletion(EngineHarness.instance) == false, "gone already: nothing more deleted")
+        #expect(try await worker.completeDeletion(EngineHarness.instance) == false, "nothing pending")
         #expect(
             try await self.instanceEvents(h) == [
                 Instance.FlowBegan.typeName, Instance.FlowEnded.typeName, Instance.DeletionRequested.typeName, Instance.Deleted.typeName,
@@ -98,7 +98,7 @@ struct DeletionTests {
         try h.cluster.delete(.cloneSets, namespace: "prod", name: "checkout")
         _ = try await h.port.createWorkload(EngineHarness.instance, appSpec: EngineHarness.appSpec("other/app:v9"))
         let other = try await h.workload().uid
-        #expect(try await h.worker.completeDeletion(EngineHarness.instance))
+        #expect(try await h.worker.completeDeletion(EngineHarness.instance) == false, "another CloneSet has the name now")
         #expect(try await h.port.workload(EngineHarness.instance)?.uid == other)
         #expect(try await self.instanceEvents(h).last == Instance.Deleted.typeName)
     }

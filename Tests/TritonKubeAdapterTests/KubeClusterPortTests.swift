@@ -405,8 +405,13 @@ struct KubeObjectCacheTests {
             #expect(await cache.waitUntilSynced("prod"))
             #expect(try await cached.workload(instance) == nil)
 
-            _ = try await cached.createWorkload(instance, appSpec: KubeClusterPortTests.appSpec)
-            _ = try await cached.apply(KubeClusterPortTests.intent(replicas: 3, partition: 0), to: instance)
+            // The port reads its own writes at once, not when the watch catches up (else the executor would
+            // see the CloneSet drifted from what it just applied, and apply it again).
+            let created = try await cached.createWorkload(instance, appSpec: KubeClusterPortTests.appSpec)
+            #expect(try await cached.workload(instance)?.resourceVersion == created)
+            let applied = try await cached.apply(KubeClusterPortTests.intent(replicas: 3, partition: 0), to: instance)
+            let seen = try await cached.workload(instance)
+            #expect(seen?.replicas == 3 && seen?.resourceVersion == applied)
             for _ in 0..<60 { cluster.advance(by: 1) }
             // The watch delivers the changes; then both ports see the same.
             func same() async throws -> Bool {

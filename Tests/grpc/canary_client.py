@@ -169,6 +169,13 @@ def main():
     expect(not resumed[-1].deploy.paused, "Resume streams until resumed")
     flows.Delete(deployflow_pb2.DeployMetaRequest(deploy=meta(third), reason="not today"), metadata=auth("deployer"))
     expect(wait(third, lambda d: d.finished, "deleted").phase == "Canceled", "Delete cancels the flow")
+    expect_code(lambda: flows.Delete(deployflow_pb2.DeployMetaRequest(deploy=meta(third)), metadata=auth("viewer")),
+                grpc.StatusCode.PERMISSION_DENIED, "a viewer may not delete a flow")
+    expect_code(lambda: flows.Delete(deployflow_pb2.DeployMetaRequest(deploy=meta(third)), metadata=auth("deployer")),
+                grpc.StatusCode.FAILED_PRECONDITION, "Delete of a finished flow: the log keeps it")
+    error = expect_code(lambda: apps.Scale(application_pb2.ScaleRequest(instance=instance_meta), metadata=auth("deployer")),
+                        grpc.StatusCode.INVALID_ARGUMENT, "Scale without replicas scales nothing away")
+    expect(error.details().startswith("replicas:"), "the error names replicas: " + error.details())
 
     # Scale out, manual, then cancel it with the streaming Cancel.
     scale = apps.Scale(application_pb2.ScaleRequest(instance=application_pb2.InstanceMeta(namespace="prod", name="checkout"), replicas=6,
@@ -192,8 +199,9 @@ def main():
             break
         expect(time.time() < deadline, "the instance is deleted within 60 s")
         time.sleep(0.2)
-    expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("deployer")),
-                grpc.StatusCode.NOT_FOUND, "Delete of a deleted instance")
+    error = expect_code(lambda: apps.Delete(application_pb2.InstanceMetaRequest(instance=instance_meta), metadata=auth("deployer")),
+                        grpc.StatusCode.NOT_FOUND, "Delete of a deleted instance")
+    expect(error.details().startswith("instance.name:"), "the error names instance.name: " + error.details())
     print("PASS", flush=True)
 
 

@@ -90,6 +90,10 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
     func scale(request: Application_ScaleRequest, context: ServerContext) async throws -> Application_ScaleReply {
         try await rpc {
             let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
+            // proto3 cannot tell a 0 from a field left out: scaling every pod away takes a Delete.
+            guard request.replicas > 0 else {
+                throw APIError.badRequest("replicas", "give the replicas to scale to (1 or more); to remove the instance, delete it")
+            }
             let state = try await self.release(
                 try self.instance(request.instance), .scale(replicas: Int(request.replicas)), strategy, reason: request.reason, context
             )
@@ -114,9 +118,10 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
     func delete(request: Application_InstanceMetaRequest, context: ServerContext) async throws -> Application_EmptyReply {
         try await rpc {
             try caller().require(.deployer, for: "deleting an instance")
-            try await self.api.handler.requestDeletion(
-                try self.instance(request.instance), cluster: self.api.cluster, metadata: try metadata(context, reason: "")
-            )
+            let instance = try self.instance(request.instance)
+            _ = try await TritonAPI.renaming(["name": "instance.name"]) {
+                try await self.api.handler.requestDeletion(instance, cluster: self.api.cluster, metadata: try metadata(context, reason: ""))
+            }
             return Application_EmptyReply()
         }
     }

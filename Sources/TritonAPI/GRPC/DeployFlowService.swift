@@ -12,8 +12,6 @@ import TritonProjections
 /// `deployflow.DeployFlow`, as the open-source Triton names its methods and messages, on the engine.
 struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     let api: TritonAPI
-    /// How often streaming replies look for changes.
-    var pollInterval: Duration = .milliseconds(200)
 
     func flow(_ meta: Deployflow_DeployMeta) async throws -> DeployFlow.State {
         guard !meta.name.isEmpty else { throw APIError.badRequest("deploy.name", "is required") }
@@ -44,7 +42,7 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
                 sent = version
             }
             if done(state) || state.isFinished { return }
-            try await Task.sleep(for: self.pollInterval)
+            try await Task.sleep(for: self.api.watchInterval)
         }
     }
 
@@ -75,7 +73,8 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             query.action = action
         }
         query.start = max(0, Int(filter.start))
-        if filter.pageSize > 0 { query.pageSize = Int(filter.pageSize) }
+        // As REST: at most 1000 a page (a Gets or ListAndWatch without a page size reads no more).
+        query.pageSize = filter.pageSize > 0 ? min(Int(filter.pageSize), 1000) : 1000
         if filter.hasAfter { query.after = filter.after.date }
         return try await FlowQueries(store: self.api.store).list(query)
     }
@@ -106,7 +105,11 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             if !request.target.stage.isEmpty { throw APIError.badRequest("target.stage", "stages are not supported; use batches") }
             let state = try await self.flow(request.deploy)
             let target = request.target.batches > 0 ? Int(request.target.batches) : state.plan.count
-            return Deployflow_DeployReply(try await self.send(.continueTo(batch: target), request.deploy, reason: request.reason, context))
+            return Deployflow_DeployReply(
+                try await TritonAPI.renaming(["batch": "target.batches"]) {
+                    try await self.send(.continueTo(batch: target), request.deploy, reason: request.reason, context)
+                }
+            )
         }
     }
 
@@ -116,8 +119,8 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
 
     func delete(request: Deployflow_DeployMetaRequest, context: ServerContext) async throws -> Deployflow_EmptyReply {
         try await rpc {
-            let state = try await self.flow(request.deploy)
-            if !state.isFinished { _ = try await self.send(.cancel, request.deploy, reason: request.reason, context) }
+            // As REST's DELETE: cancels an active flow; a finished one stays in the log (FAILED_PRECONDITION).
+            _ = try await self.send(.cancel, request.deploy, reason: request.reason, context)
             return Deployflow_EmptyReply()
         }
     }
@@ -128,7 +131,7 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             let state = try await self.flow(request.deploy)
             let target = Int(request.target.batches)
             try await self.follow(state.spec!.flowID, writer: response) { state in
-                target > 0 && state.batches.filter(\.isFinished).count >= target
+                target > 0 && state.finishedBatches >= target
             }
         }
     }
@@ -145,7 +148,7 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
                     try await response.write(reply)
                     last = flows
                 }
-                try await Task.sleep(for: self.pollInterval)
+                try await Task.sleep(for: self.api.watchInterval)
             }
         }
     }

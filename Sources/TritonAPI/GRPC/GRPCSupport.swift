@@ -30,7 +30,7 @@ struct GRPCAuthInterceptor: ServerInterceptor {
         let userHeader = request.metadata[stringValues: "x-triton-user"].first(where: { _ in true })
         let requestID = request.metadata[stringValues: "x-request-id"].first(where: { _ in true }) ?? UUID().uuidString
         let reason = (request.metadata[stringValues: "reason"].first(where: { _ in true })
-            ?? request.metadata[stringValues: "x-triton-reason"].first(where: { _ in true })).flatMap { $0.isEmpty ? nil : $0 }
+            ?? request.metadata[stringValues: "x-triton-reason"].first(where: { _ in true }))?.nilIfEmpty
         let user: APIUser
         do {
             user = try self.authenticator.user(authorization: authorization, userHeader: userHeader)
