@@ -153,16 +153,28 @@ public struct TritonAPI: Sendable {
     }
 
     /// Creates the instance when its CloneSet does not exist (with `replicas`), else updates it to
-    /// `spec`'s image; the flow is named `<instance>-<5 random characters>`, as Triton names them.
+    /// `spec`'s image.
     public func createOrUpdate(
         _ instance: InstanceRef, spec: AppSpec, replicas: Int?, replicasField: String = "replicas", strategy: Strategy,
         strategyField: String = "updateStrategy", metadata: EventMetadata
     ) async throws -> DeployFlow.State {
+        try await self.release(
+            instance, .deploy(spec, replicas: replicas), strategy: strategy, strategyField: strategyField, replicasField: replicasField,
+            metadata: metadata
+        )
+    }
+
+    /// Creates the flow of a release (REST and gRPC), named `<instance>-<5 random characters>` as Triton
+    /// names them; a refusal names the fields as the request sent them.
+    func release(
+        _ instance: InstanceRef, _ action: ReleaseRequest.Action, strategy: Strategy, strategyField: String = "strategy",
+        replicasField: String = "replicas", metadata: EventMetadata
+    ) async throws -> DeployFlow.State {
         let flowID = FlowID("\(instance.name)-\(CommandHandler.randomSuffix())")
         return try await Self.renamingFields(strategy: strategyField, replicas: replicasField) {
             try await self.handler.create(
-                ReleaseRequest(instance: instance, action: .deploy(spec, replicas: replicas), strategy: strategy, flowID: flowID),
-                cluster: self.cluster, metadata: metadata
+                ReleaseRequest(instance: instance, action: action, strategy: strategy, flowID: flowID), cluster: self.cluster,
+                metadata: metadata
             )
         }
     }
@@ -327,8 +339,7 @@ public struct TritonAPI: Sendable {
         guard let workload = try await self.cluster.workload(instance) else {
             throw APIError.notFound("name", "no instance \(name) in namespace \(namespace)")
         }
-        let summary = try await FlowQueries(store: self.store).instances(namespace: namespace).first { $0.name == name }
-        let deleting = try await self.handler.load(TritonDomain.Instance.self, stream: Streams.instance(instance)).state.pendingDeletion != nil
+        let summary = try await FlowQueries(store: self.store).instances(namespace: namespace, name: name).first
         struct Instance: Encodable {
             var namespace: String
             var name: String
@@ -345,7 +356,7 @@ public struct TritonAPI: Sendable {
         return try Self.encode(
             Instance(
                 namespace: namespace, name: name, replicas: workload.replicas, availableReplicas: workload.status.readyReplicas,
-                status: deleting ? "Deleting" : (summary?.activeFlowID == nil ? "Idle" : "Releasing"), appID: summary?.appID ?? 0, groupID: summary?.groupID ?? 0,
+                status: summary?.isDeleting == true ? "Deleting" : (summary?.activeFlowID == nil ? "Idle" : "Releasing"), appID: summary?.appID ?? 0, groupID: summary?.groupID ?? 0,
                 image: workload.image ?? "", updateRevision: workload.status.updateRevision ?? "",
                 activeFlow: summary?.activeFlowID, lastFlow: summary?.lastFlowID
             )
@@ -390,21 +401,17 @@ public struct TritonAPI: Sendable {
             release = .scale(replicas: try body.require("replicas", body.int))
             strategy = try Self.nonUpdateStrategy(try body.object("strategy"))
         }
-        let flowID = FlowID("\(name)-\(CommandHandler.randomSuffix())")
-        let reason = try body.string("reason")
-        let state = try await Self.renamingFields(strategy: "strategy", replicas: "replicas") {
-            try await self.handler.create(
-                ReleaseRequest(instance: instance, action: release, strategy: strategy, flowID: flowID), cluster: self.cluster,
-                metadata: self.metadata(request, context, reason: reason)
-            )
-        }
+        let state = try await self.release(
+            instance, release, strategy: strategy, metadata: self.metadata(request, context, reason: try body.string("reason"))
+        )
         struct Reply: Encodable {
             var deployName: String
             var rollbackTo: String?
             var deploy: FlowStatus
         }
         return try Self.encode(
-            Reply(deployName: flowID.rawValue, rollbackTo: state.spec?.rollbackTo?.rawValue, deploy: FlowStatus(state: state)), status: .created
+            Reply(deployName: state.spec!.flowID.rawValue, rollbackTo: state.spec?.rollbackTo?.rawValue, deploy: FlowStatus(state: state)),
+            status: .created
         )
     }
 

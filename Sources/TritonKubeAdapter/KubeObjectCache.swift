@@ -6,8 +6,9 @@ import Synchronization
 /// then watch from that resourceVersion; relist on `410 Gone`), so that observing a flow costs no
 /// request to the API server — as a controller's informer does.
 ///
-/// A namespace's watches start the first time it is asked for; until its first list is in, and after a
-/// watch failed for good, reads return `nil` and the caller asks the API server directly.
+/// A namespace's watches start the first time it is asked for; until its first list is in, and while a
+/// failed watch waits to list again (backing off up to 30 s), reads return `nil` and the caller asks the
+/// API server directly.
 public final class KubeObjectCache: Sendable {
     private struct Namespace {
         var cloneSets: [String: CloneSet] = [:]
@@ -107,33 +108,41 @@ public final class KubeObjectCache: Sendable {
         _ type: Object.Type, _ namespace: String, _ objects: WritableKeyPath<Namespace, [String: Object]>,
         _ synced: WritableKeyPath<Namespace, Bool>
     ) async {
-        do {
-            let list = try await self.client.listAll(type, namespace: namespace)
-            self.namespaces.withLock {
-                $0[namespace]?[keyPath: objects] = Self.byName(list.items)
-                $0[namespace]?[keyPath: synced] = true
-            }
-            var options = WatchOptions()
-            options.resourceVersion = list.resourceVersion
-            for try await event in self.client.watch(type, namespace: namespace, options: options) {
-                self.namespaces.withLock { namespaces in
-                    switch event {
-                    case .added(let object), .modified(let object):
-                        if let name = object.metadata.name, namespaces[namespace] != nil {
-                            Self.keepNewer(object, name, in: &namespaces[namespace]![keyPath: objects])
+        var backoff: Duration = .seconds(1)
+        while !Task.isCancelled {
+            do {
+                let list = try await self.client.listAll(type, namespace: namespace)
+                self.namespaces.withLock {
+                    $0[namespace]?[keyPath: objects] = Self.byName(list.items)
+                    $0[namespace]?[keyPath: synced] = true
+                    $0[namespace]?.failed = false
+                }
+                backoff = .seconds(1)
+                var options = WatchOptions()
+                options.resourceVersion = list.resourceVersion
+                for try await event in self.client.watch(type, namespace: namespace, options: options) {
+                    self.namespaces.withLock { namespaces in
+                        switch event {
+                        case .added(let object), .modified(let object):
+                            if let name = object.metadata.name, namespaces[namespace] != nil {
+                                Self.keepNewer(object, name, in: &namespaces[namespace]![keyPath: objects])
+                            }
+                        case .deleted(let object):
+                            if let name = object.metadata.name { namespaces[namespace]?[keyPath: objects][name] = nil }
+                        case .relisted(let list):
+                            namespaces[namespace]?[keyPath: objects] = Self.byName(list.items)
+                        case .bookmark:
+                            break
                         }
-                    case .deleted(let object):
-                        if let name = object.metadata.name { namespaces[namespace]?[keyPath: objects][name] = nil }
-                    case .relisted(let list):
-                        namespaces[namespace]?[keyPath: objects] = Self.byName(list.items)
-                    case .bookmark:
-                        break
                     }
                 }
+            } catch {
+                if Task.isCancelled { return }
             }
-        } catch {
-            // Not cancellation: the watch gave up; reads go to the API server from now on.
-            if !Task.isCancelled { self.namespaces.withLock { $0[namespace]?.failed = true } }
+            // The watch gave up (or ended): reads go to the API server until a new list is in.
+            self.namespaces.withLock { $0[namespace]?.failed = true }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(30))
         }
     }
 

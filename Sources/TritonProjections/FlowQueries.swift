@@ -107,18 +107,19 @@ public struct FlowQueries: Sendable {
         )
     }
 
-    /// The instances of a namespace (every namespace when `nil`), by namespace and name; deleted ones
-    /// only with `includeDeleted`.
-    public func instances(namespace: String? = nil, includeDeleted: Bool = false) async throws -> [InstanceSummary] {
+    /// The instances of a namespace (every namespace when `nil`; only the one called `name` when given),
+    /// by namespace and name; deleted ones only with `includeDeleted`.
+    public func instances(namespace: String? = nil, name: String? = nil, includeDeleted: Bool = false) async throws -> [InstanceSummary] {
         let columns = InstanceSummary.columns
         let rows = try await self.store.withTransaction { tx in
             try await tx.query(
                 """
                 SELECT \(ProjectionColumns.selectList(columns, alias: "i")) FROM instances i
-                WHERE ($1::text IS NULL OR i.namespace = $1) AND ($2::bool OR i.deleted_at IS NULL)
+                WHERE ($1::text IS NULL OR i.namespace = $1) AND ($2::text IS NULL OR i.name = $2)
+                  AND ($3::bool OR i.deleted_at IS NULL)
                 ORDER BY i.namespace, i.name
                 """,
-                [namespace, includeDeleted ? "true" : "false"]
+                [namespace, name, includeDeleted ? "true" : "false"]
             )
         }
         return try rows.map { try InstanceSummary(RowReader(table: "instances", columns: columns, row: $0)) }
@@ -250,6 +251,8 @@ public struct InstanceSummary: Sendable, Equatable, Codable {
     public var deletionRequestedAt: Date?
     /// When the executor deleted it.
     public var deletedAt: Date?
+    /// Its deletion is asked for and not carried out yet.
+    public var isDeleting: Bool { self.deletionRequestedAt != nil && self.deletedAt == nil }
 
     static let columns = [
         "namespace", "name", "active_flow_id", "active_action", "last_flow_id", "last_successful_flow_id", "current_image",

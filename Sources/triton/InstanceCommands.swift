@@ -38,7 +38,7 @@ struct InstanceList: AsyncParsableCommand {
         print(column("NAMESPACE", 12) + column("INSTANCE", 28) + column("IMAGE", 28) + column("REPLICAS", 10) + "STATUS")
         for instance in instances {
             let status: String
-            if instance.deletionRequestedAt != nil && instance.deletedAt == nil {
+            if instance.isDeleting {
                 status = "Deleting"
             } else if let active = instance.activeFlowID {
                 status = "\(instance.activeAction ?? "release") \(active)"

@@ -26,7 +26,7 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
             guard let workload = try await self.api.cluster.workload(ref) else {
                 throw APIError.notFound("instance.name", "no instance \(ref.name) in namespace \(ref.namespace)")
             }
-            let summary = try await FlowQueries(store: self.api.store).instances(namespace: ref.namespace).first { $0.name == ref.name }
+            let summary = try await FlowQueries(store: self.api.store).instances(namespace: ref.namespace, name: ref.name).first
             var reply = Application_InstanceReply()
             reply.instance = Self.message(ref, workload: workload, summary: summary)
             return reply
@@ -39,7 +39,7 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
         instance.name = ref.name
         instance.replicas = Int32(clamping: workload?.replicas ?? summary?.replicas ?? 0)
         instance.availableReplicas = Int32(clamping: workload?.status.readyReplicas ?? summary?.availableReplicas ?? 0)
-        if let summary, summary.deletionRequestedAt != nil, summary.deletedAt == nil {
+        if summary?.isDeleting == true {
             instance.status = "Deleting"
         } else {
             instance.status = summary?.activeFlowID == nil ? "Idle" : "Releasing"
@@ -67,13 +67,7 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
         async throws -> DeployFlow.State
     {
         try caller().require(.deployer, for: "releasing an instance")
-        let flowID = FlowID("\(ref.name)-\(CommandHandler.randomSuffix())")
-        return try await TritonAPI.renamingFields(strategy: "strategy", replicas: "replicas") {
-            try await self.api.handler.create(
-                ReleaseRequest(instance: ref, action: action, strategy: strategy, flowID: flowID), cluster: self.api.cluster,
-                metadata: try metadata(context, reason: reason)
-            )
-        }
+        return try await self.api.release(ref, action, strategy: strategy, metadata: try metadata(context, reason: reason))
     }
 
     func restart(request: Application_RestartRequest, context: ServerContext) async throws -> Application_RestartReply {
