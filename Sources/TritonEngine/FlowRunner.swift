@@ -27,6 +27,10 @@ public final class FlowRunner: Sendable {
     /// Called with the flows this runner starts driving (newly created, or taken over from a process
     /// that stopped) — for the server's log.
     public let onStartDriving: (@Sendable ([FlowID]) -> Void)?
+    /// Called when a flow's step, a deletion or the ownership check starts failing (or fails
+    /// differently): what failed and why — for the server's log. Not called again while the same error
+    /// repeats every tick.
+    public let onProblem: (@Sendable (String) -> Void)?
     /// Where to start instead of the beginning of the log: read once, before the first tick's discovery.
     public let start: (@Sendable () async throws -> Start)?
 
@@ -63,12 +67,14 @@ public final class FlowRunner: Sendable {
 
     public init(
         worker: FlowWorker, tickInterval: Duration = .milliseconds(100), ownership: (any OwnershipLocks)? = nil,
-        onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil, start: (@Sendable () async throws -> Start)? = nil
+        onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil, onProblem: (@Sendable (String) -> Void)? = nil,
+        start: (@Sendable () async throws -> Start)? = nil
     ) {
         self.worker = worker
         self.tickInterval = tickInterval
         self.ownership = ownership
         self.onStartDriving = onStartDriving
+        self.onProblem = onProblem
         self.start = start
     }
 
@@ -137,7 +143,8 @@ public final class FlowRunner: Sendable {
             for await result in group { results.append(result) }
             return results
         }
-        self.tracking.withLock { t in
+        let problems = self.tracking.withLock { t in
+            var problems: [String] = []
             for (flow, result) in results {
                 switch result {
                 case .success(let finished):
@@ -147,10 +154,14 @@ public final class FlowRunner: Sendable {
                         t.finished.insert(flow)
                     }
                 case .failure(let error):
-                    t.errors[flow] = String(describing: error)
+                    let message = String(describing: error)
+                    if t.errors[flow] != message { problems.append("flow \(flow): \(message)") }
+                    t.errors[flow] = message
                 }
             }
+            return problems
         }
+        for problem in problems { self.onProblem?(problem) }
         if let ownership = self.ownership {
             for case (let flow, .success(true)) in results {
                 try? await ownership.release(Self.ownershipKey(flow))
@@ -172,10 +183,15 @@ public final class FlowRunner: Sendable {
             self.noteOwned(owned)
             return owned
         } catch {
-            self.tracking.withLock {
-                $0.owned = []
-                $0.ownershipError = String(describing: error)
+            let message = String(describing: error)
+            let changed = self.tracking.withLock { t in
+                defer {
+                    t.owned = []
+                    t.ownershipError = message
+                }
+                return t.ownershipError != message
             }
+            if changed { self.onProblem?("ownership locks: \(message); stepping no flow until they are back") }
             return []
         }
     }
@@ -207,7 +223,12 @@ public final class FlowRunner: Sendable {
                 }
                 try? await self.ownership?.release(Self.deletionKey(instance))
             } catch {
-                self.tracking.withLock { $0.deletionErrors[instance] = String(describing: error) }
+                let message = String(describing: error)
+                let changed = self.tracking.withLock { t in
+                    defer { t.deletionErrors[instance] = message }
+                    return t.deletionErrors[instance] != message
+                }
+                if changed { self.onProblem?("deleting instance \(instance): \(message)") }
             }
         }
     }

@@ -164,6 +164,9 @@ struct Serve: AsyncParsableCommand {
                 print("driving \(flows.map(\.rawValue).sorted().joined(separator: ", "))")
                 fflush(nil)
             },
+            onProblem: { problem in
+                FileHandle.standardError.write(Data("triton serve: \(problem) (retrying every tick)\n".utf8))
+            },
             // From the flows projection's checkpoint: a long log is not read again at every start.
             start: { try await FlowQueries(store: store).runnerStart() }
         )

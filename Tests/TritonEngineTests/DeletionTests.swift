@@ -7,6 +7,21 @@ import TritonDomain
 import TritonEngine
 import TritonSimAdapter
 
+/// A cluster whose API server refuses every deletion.
+struct RefusingDeletePort: ClusterPort {
+    let base: SimClusterPort
+    struct Refused: Error, CustomStringConvertible { var description: String { "the API server said no" } }
+    func workload(_ instance: InstanceRef) async throws -> ClusterWorkload? { try await self.base.workload(instance) }
+    func pods(_ instance: InstanceRef) async throws -> [ClusterPod] { try await self.base.pods(instance) }
+    func createWorkload(_ instance: InstanceRef, appSpec: AppSpec) async throws -> String { try await self.base.createWorkload(instance, appSpec: appSpec) }
+    func setTemplate(_ instance: InstanceRef, appSpec: AppSpec) async throws -> String { try await self.base.setTemplate(instance, appSpec: appSpec) }
+    func apply(_ intent: DeployFlow.WorkloadIntent, to instance: InstanceRef) async throws -> String { try await self.base.apply(intent, to: instance) }
+    func setGate(_ instance: InstanceRef, pod: String, to status: GateStatus) async throws -> String {
+        try await self.base.setGate(instance, pod: pod, to: status)
+    }
+    func deleteWorkload(_ instance: InstanceRef, uid: String) async throws -> Bool { throw Refused() }
+}
+
 @Suite("Engine: deleting an instance")
 struct DeletionTests {
     /// Creates `checkout` with 2 pods and runs the flow to success.
@@ -101,6 +116,28 @@ struct DeletionTests {
         #expect(try await h.worker.completeDeletion(EngineHarness.instance) == false, "another CloneSet has the name now")
         #expect(try await h.port.workload(EngineHarness.instance)?.uid == other)
         #expect(try await self.instanceEvents(h).last == Instance.Deleted.typeName)
+    }
+
+    @Test("a deletion the cluster refuses stays pending, is retried, and is reported once, not every tick")
+    func refusedDeletionIsReportedOnce() async throws {
+        let h = try await EngineHarness()
+        defer { h.close() }
+        try await self.created(h)
+        try await h.handler.requestDeletion(EngineHarness.instance, cluster: h.port, metadata: h.metadata())
+        let reports = Collected()
+        let cluster = h.cluster
+        let runner = FlowRunner(
+            worker: FlowWorker(handler: h.handler, cluster: RefusingDeletePort(base: h.port), clock: { cluster.clock.date(at: cluster.now) }),
+            onProblem: { reports.append($0) }
+        )
+        for _ in 0..<400 where runner.deletionErrors.isEmpty {
+            try await runner.tick()
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        for _ in 0..<5 { try await runner.tick() }
+        #expect(runner.pendingDeletions == [EngineHarness.instance])
+        #expect(reports.items == ["deleting instance prod/checkout: the API server said no"])
+        #expect(try await h.port.workload(EngineHarness.instance) != nil)
     }
 
     @Test("the runner finds requested deletions in the log and carries them out")

@@ -226,3 +226,10 @@ final class Journal: Sendable {
     func append(_ new: [DeployFlow.Event], to flow: FlowID) { self.events.withLock { $0[flow, default: []] += new } }
     func events(of flow: FlowID) -> [DeployFlow.Event] { self.events.withLock { $0[flow] ?? [] } }
 }
+
+/// Lines a callback reported, in order.
+final class Collected: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+    var items: [String] { self.lines.withLock { $0 } }
+}
