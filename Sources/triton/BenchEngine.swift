@@ -173,6 +173,10 @@ struct BenchEngine: AsyncParsableCommand {
         // Let the projector catch up so the lag samples include the tail.
         try await Task.sleep(for: .milliseconds(500))
         let events = try await store.statistics().events
+        background.cancel()
+        _ = await background.result
+        // The benchmark's log is throwaway: it leaves no schema behind (the name is bench_engine_ + hex).
+        try await store.withTransaction { tx in try await tx.execute("DROP SCHEMA \(schema) CASCADE") }
         return Case(
             flows: count, podsPerFlow: pods, seconds: seconds, flowsPerSecond: Double(count) / seconds,
             intentToEventP50Ms: latencies.percentile(0.5), intentToEventP99Ms: latencies.percentile(0.99),
