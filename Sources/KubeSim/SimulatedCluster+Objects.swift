@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// In-process access to the cluster's objects, with the same rules as the HTTP API.
 extension SimulatedCluster {
     /// How a patch is read.

@@ -1,56 +1,14 @@
 import Foundation
 import Hummingbird
-
-/// Any JSON value, decoded strictly (a boolean is never a number and the other way round).
-enum AnyJSON: Codable, Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([AnyJSON])
-    case object([String: AnyJSON])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([AnyJSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: AnyJSON].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .double(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
-}
+import TritonJSON
 
 /// A JSON object from a request body, read field by field so every error names the field (with its
 /// path, e.g. `applicationSpec.replicas`) and the reason.
 struct JSONBody: Sendable {
-    let object: [String: AnyJSON]
+    let object: [String: JSONValue]
     let path: String
 
-    init(object: [String: AnyJSON], path: String = "") {
+    init(object: [String: JSONValue], path: String = "") {
         self.object = object
         self.path = path
     }
@@ -64,11 +22,11 @@ struct JSONBody: Sendable {
             throw APIError(.contentTooLarge, code: "badRequest", "the body is larger than \(limit) bytes")
         }
         guard buffer.readableBytes > 0 else { return JSONBody(object: [:]) }
-        let value: AnyJSON
+        let value: JSONValue
         do {
-            value = try JSONDecoder().decode(AnyJSON.self, from: Data(buffer.readableBytesView))
+            value = try JSONValue.parse(buffer.readableBytesView)
         } catch {
-            throw APIError.badRequest(nil, "the body is not valid JSON")
+            throw APIError.badRequest(nil, "the body is not valid JSON (\(error))")
         }
         guard case .object(let object) = value else { throw APIError.badRequest(nil, "the body must be a JSON object") }
         return JSONBody(object: object)
@@ -76,7 +34,7 @@ struct JSONBody: Sendable {
 
     func name(_ key: String) -> String { self.path.isEmpty ? key : "\(self.path).\(key)" }
 
-    private func value(_ key: String) -> AnyJSON? {
+    private func value(_ key: String) -> JSONValue? {
         guard let value = self.object[key], value != .null else { return nil }
         return value
     }
@@ -140,9 +98,7 @@ struct JSONBody: Sendable {
     func rawJSON(_ key: String) throws -> String? {
         guard let value = self.value(key) else { return nil }
         guard case .object = value else { throw APIError.badRequest(self.name(key), "must be an object") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return value.jsonString
     }
 
     /// The first container's image in a pod template object field.

@@ -7,6 +7,7 @@ import NIOCore
 import PostgresStore
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonProjections
 
 /// The REST API under `/api/v1`, compatible with the open-source Triton's routes and shapes, plus our
@@ -278,7 +279,7 @@ public struct TritonAPI: Sendable {
         var reason: String?
         var requestID: String?
         var clientAddress: String?
-        var data: AnyJSON
+        var data: JSONValue
     }
 
     @Sendable func history(_ request: Request, _ context: APIContext) async throws -> Response {
@@ -290,7 +291,7 @@ public struct TritonAPI: Sendable {
             return HistoryEntry(
                 version: event.version, type: event.type, recordedAt: event.recordedAt, actor: metadata.actor,
                 source: metadata.source.rawValue, reason: metadata.reason, requestID: metadata.requestID,
-                clientAddress: metadata.clientAddress, data: try JSONDecoder().decode(AnyJSON.self, from: Data(event.data.utf8))
+                clientAddress: metadata.clientAddress, data: try JSONValue.parse(event.data)
             )
         }
         return try Self.encode(["events": entries])

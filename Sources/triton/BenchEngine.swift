@@ -6,6 +6,7 @@ import Logging
 import PostgresStore
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonProjections
 import TritonSimAdapter
 

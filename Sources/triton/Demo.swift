@@ -7,6 +7,7 @@ import Logging
 import TritonDemo
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonSimAdapter
 
 /// `triton demo`: two real releases by the engine (observer, timers, executor around the decider,

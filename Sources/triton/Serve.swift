@@ -14,6 +14,7 @@ import TritonAPI
 import GRPCCore
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonKubeAdapter
 import TritonProjections
 import TritonSimAdapter

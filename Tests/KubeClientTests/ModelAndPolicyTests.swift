@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TritonJSON
 
 @testable import KubeClient
 
@@ -78,7 +79,7 @@ struct ModelAndPolicyTests {
     func statusErrorsMapToCodes(httpStatus: Int, reason: String, code: KubeError.Code) throws {
         let body = try JSONValue.object([
             "kind": "Status", "status": "Failure", "message": "m", "reason": .string(reason),
-            "code": .int(Int64(httpStatus)), "details": ["retryAfterSeconds": 3],
+            "code": .int(httpStatus), "details": ["retryAfterSeconds": 3],
         ]).jsonData()
         let error = KubeError.fromResponse(httpStatus: httpStatus, body: body, retryAfterHeader: nil, request: "GET /x")
         #expect(error.code == code)

@@ -1,6 +1,7 @@
 import Foundation
 import KubeSim
 import Testing
+import TritonJSON
 
 @testable import KubeClient
 
@@ -49,7 +50,7 @@ struct SimulatedClusterTests {
     static func cloneSet(_ name: String, replicas: Int) -> CloneSet {
         var cloneSet = CloneSet(name: name, namespace: "default")
         cloneSet.json["spec"] = [
-            "replicas": .int(Int64(replicas)),
+            "replicas": .int(replicas),
             "selector": ["matchLabels": ["app": .string(name)]],
             "template": [
                 "metadata": ["labels": ["app": .string(name)]],

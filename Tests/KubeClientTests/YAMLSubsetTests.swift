@@ -1,4 +1,5 @@
 import Testing
+import TritonJSON
 
 @testable import KubeClient
 

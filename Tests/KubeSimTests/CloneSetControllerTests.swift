@@ -1,5 +1,6 @@
 import KubeSim
 import Testing
+import TritonJSON
 
 @Suite("CloneSet controller")
 struct CloneSetControllerTests {

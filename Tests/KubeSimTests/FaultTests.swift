@@ -1,5 +1,6 @@
 import KubeSim
 import Testing
+import TritonJSON
 
 @Suite("Pod faults and termination")
 struct FaultTests {

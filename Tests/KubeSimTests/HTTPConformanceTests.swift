@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KubeSim
 import NIOCore
 import Testing
+import TritonJSON
 
 @Suite("HTTP API conformance")
 struct HTTPConformanceTests {

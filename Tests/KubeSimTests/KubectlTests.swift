@@ -1,6 +1,7 @@
 import Foundation
 import KubeSim
 import Testing
+import TritonJSON
 
 /// Drives the simulated cluster with the installed kubectl, as a user would.
 @Suite("kubectl against triton sim", .serialized)

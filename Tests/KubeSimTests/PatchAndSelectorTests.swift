@@ -1,5 +1,6 @@
 import KubeSim
 import Testing
+import TritonJSON
 
 @Suite("Patches, selectors and JSON")
 struct PatchAndSelectorTests {

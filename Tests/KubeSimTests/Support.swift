@@ -1,5 +1,6 @@
 import Foundation
 import KubeSim
+import TritonJSON
 
 /// Builds clusters and objects for the tests.
 enum Fixtures {

@@ -10,6 +10,7 @@ import Testing
 import TritonAPI
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonProjections
 import TritonSimAdapter
 

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import Testing
+import TritonJSON
 
 /// Scenarios 7 and 8: the cluster (`triton sim`) outlives the engine (`triton serve` on
 /// `--server`), which is killed with SIGKILL at random moments; several engines share one log.

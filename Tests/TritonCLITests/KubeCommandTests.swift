@@ -1,6 +1,7 @@
 import Foundation
 import KubeSim
 import Testing
+import TritonJSON
 
 /// `triton kube get pods` against the simulated cluster's HTTP API, as the issue asks.
 @Suite("triton kube")

@@ -3,6 +3,7 @@ import KubeSim
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonSimAdapter
 
 /// The article's canary release, driven by the engine against the simulated cluster.

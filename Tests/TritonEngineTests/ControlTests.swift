@@ -5,6 +5,7 @@ import PostgresStore
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonSimAdapter
 
 /// pause / resume / cancel mid-batch, against the simulated cluster.

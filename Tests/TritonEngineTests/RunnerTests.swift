@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonJSON
+import TritonKubeMapping
 import TritonSimAdapter
 
 /// A port that applies each kind of mutation and then fails once, as if the process died before it
@@ -153,7 +155,7 @@ struct RunnerTests {
             .state
             #expect(instance.activeFlow == nil && instance.releases.last?.outcome == .success)
             let pods = try cluster.list(.pods, namespace: "prod", labelSelector: "app.kubernetes.io/instance=\(name)")
-                .map { SimClusterPort.pod(from: $0) }.filter { !$0.terminating }
+                .map { CloneSetMapping.pod(from: $0) }.filter { !$0.terminating }
             #expect(pods.count == replicas && pods.allSatisfy(\.ready))
         }
     }

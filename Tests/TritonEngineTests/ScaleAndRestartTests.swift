@@ -3,6 +3,7 @@ import KubeSim
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonSimAdapter
 
 /// scaleIn with podsToDelete, scaleOut in batches, and restart of named pods.

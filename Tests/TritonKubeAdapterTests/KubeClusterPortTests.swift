@@ -5,11 +5,10 @@ import KubeSim
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonJSON
 import TritonKubeAdapter
+import TritonKubeMapping
 import TritonSimAdapter
-
-// KubeSim and KubeClient both define `JSONValue`: this file never names the bare type; literals are typed by
-// context, and KubeSim's is spelled `KubeSim.JSONValue` where it must be named.
 
 /// `KubeClusterPort` over HTTP against an in-process simulated cluster on a manual clock, checked against
 /// `SimClusterPort` on the same cluster (reads) and on a twin cluster driven by the same calls (writes).
@@ -37,7 +36,7 @@ struct KubeClusterPortTests {
         }
 
         /// The stored object of `served` and `twin`.
-        func stored(_ type: ResourceType, _ name: String) throws -> (served: KubeSim.JSONValue, twin: KubeSim.JSONValue) {
+        func stored(_ type: ResourceType, _ name: String) throws -> (served: JSONValue, twin: JSONValue) {
             (
                 try #require(self.served.get(type, namespace: "prod", name: name)),
                 try #require(self.twin.get(type, namespace: "prod", name: name))
@@ -186,7 +185,7 @@ struct KubeClusterPortTests {
             let template = try fixture.kube.template(Self.instance, appSpec)
             // The same tree as the sim port's, before the API server applies its defaults.
             let simTemplate = try fixture.sim.template(Self.instance, appSpec)
-            #expect(try KubeSim.JSONValue.parse(String(decoding: try template.jsonData(), as: UTF8.self)) == simTemplate)
+            #expect(try JSONValue(jsonData: template.jsonData()) == simTemplate)
             #expect(template[path: ["spec", "terminationGracePeriodSeconds"]]?.intValue == 45)
             #expect(template[path: ["metadata", "labels", "tier"]]?.stringValue == "web")
             #expect(template[path: ["spec", "readinessGates"]]?.arrayValue?.count == 2)
@@ -203,7 +202,7 @@ struct KubeClusterPortTests {
             for text in ["[1, 2]", "{not json"] {
                 var appSpec = Self.appSpec
                 appSpec.template = text
-                await #expect(throws: KubeClusterPortError.self) {
+                await #expect(throws: CloneSetMappingError.self) {
                     _ = try await fixture.kube.createWorkload(Self.instance, appSpec: appSpec)
                 }
             }
@@ -367,7 +366,7 @@ struct KubeClusterPortTests {
 
     @Test func setTemplateOnAMissingCloneSetFails() async throws {
         try await self.withFixture { fixture in
-            await #expect(throws: KubeClusterPortError.self) {
+            await #expect(throws: CloneSetMappingError.self) {
                 _ = try await fixture.kube.setTemplate(Self.instance, appSpec: Self.appSpec)
             }
             await #expect(throws: KubeError.self) {

@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// The credential an exec plugin printed (`ExecCredential.status`).
 struct ExecCredential: Sendable, Hashable {

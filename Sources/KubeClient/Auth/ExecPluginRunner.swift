@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// Runs an exec credential plugin on its own thread (never on the cooperative pool) and returns its output.
 enum ExecPluginRunner {

@@ -1,3 +1,5 @@
+import TritonJSON
+
 extension KubeClient {
     func namespace(_ namespace: String?, for resource: KubeResource) -> String? {
         resource.namespaced ? (namespace ?? self.configuration.namespace) : nil

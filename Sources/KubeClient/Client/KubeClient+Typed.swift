@@ -1,3 +1,5 @@
+import TritonJSON
+
 extension KubeClient {
     /// Lists pods (all pages).
     /// - Parameters:

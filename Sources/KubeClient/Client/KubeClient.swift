@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TritonJSON
 
 /// A Kubernetes API client over libcurl.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TritonJSON
 
 /// One change seen by a watch.
 public enum WatchEvent<Object: KubeObject>: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// Renders pods the way `kubectl get pods` does, for the `triton kube get pods` diagnostic command.
 public enum PodTable {

@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 extension KubeConfig {
     /// Loads the kubeconfig kubectl would use: the files in `KUBECONFIG` (colon-separated, merged; missing

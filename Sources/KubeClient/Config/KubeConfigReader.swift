@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Reads the parsed tree of one kubeconfig file into a ``KubeConfig``, naming the offending entry on error.
 struct KubeConfigReader {
     var origin: String

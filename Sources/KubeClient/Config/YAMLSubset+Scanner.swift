@@ -1,3 +1,5 @@
+import TritonJSON
+
 extension YAMLSubset {
     /// Reads quoted scalars and flow collections from one (possibly joined) line of text.
     struct Scanner {

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// A reader for the YAML subset real kubeconfig files use, producing a ``JSONValue``.
 ///
 /// Supported: block mappings and sequences (including sequences at the same indentation as their key),
@@ -426,12 +428,12 @@ extension YAMLSubset {
             default: break
             }
             if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }),
-                let value = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text)
+                let value = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text)
             {
                 return .int(value)
             }
-            if text.hasPrefix("0x"), let value = Int64(text.dropFirst(2), radix: 16) { return .int(value) }
-            if text.hasPrefix("0o"), let value = Int64(text.dropFirst(2), radix: 8) { return .int(value) }
+            if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return .int(value) }
+            if text.hasPrefix("0o"), let value = Int(text.dropFirst(2), radix: 8) { return .int(value) }
             let floatCharacters = Set("0123456789.eE+-")
             if text.contains(where: \.isNumber), text.allSatisfy({ floatCharacters.contains($0) }),
                 text.first != "e", text.first != "E", let value = Double(text)

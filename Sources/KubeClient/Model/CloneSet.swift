@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// An OpenKruise `apps.kruise.io/v1alpha1` CloneSet.
 public struct CloneSet: KubeObject {
     /// Where these objects live in the API; see ``KubeObject/resource``.
@@ -10,7 +12,7 @@ public struct CloneSet: KubeObject {
     /// `spec.replicas` (Kruise defaults it to 1).
     public var replicas: Int? {
         get { self.json.int(at: ["spec", "replicas"]) }
-        set { self.json[path: ["spec", "replicas"]] = newValue.map { .int(Int64($0)) } }
+        set { self.json[path: ["spec", "replicas"]] = newValue.map { .int($0) } }
     }
     /// `spec.updateStrategy.partition`: pods kept at old revisions.
     public var partition: IntOrString? {

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// A core `v1` Event.
 public struct Event: KubeObject {
     /// Where these objects live in the API; see ``KubeObject/resource``.
@@ -79,7 +81,7 @@ public struct Lease: KubeObject {
     /// `spec.leaseDurationSeconds`.
     public var leaseDurationSeconds: Int? {
         get { self.json.int(at: ["spec", "leaseDurationSeconds"]) }
-        set { self.json[path: ["spec", "leaseDurationSeconds"]] = newValue.map { .int(Int64($0)) } }
+        set { self.json[path: ["spec", "leaseDurationSeconds"]] = newValue.map { .int($0) } }
     }
     /// `spec.acquireTime` (RFC 3339 with microseconds).
     public var acquireTime: String? {
@@ -94,6 +96,6 @@ public struct Lease: KubeObject {
     /// `spec.leaseTransitions`.
     public var leaseTransitions: Int? {
         get { self.json.int(at: ["spec", "leaseTransitions"]) }
-        set { self.json[path: ["spec", "leaseTransitions"]] = newValue.map { .int(Int64($0)) } }
+        set { self.json[path: ["spec", "leaseTransitions"]] = newValue.map { .int($0) } }
     }
 }

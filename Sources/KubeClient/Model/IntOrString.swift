@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// A Kubernetes `IntOrString` such as `maxSurge: 3` or `maxSurge: "60%"`.
 public enum IntOrString: Sendable, Hashable {
     case int(Int)
@@ -5,7 +7,7 @@ public enum IntOrString: Sendable, Hashable {
 
     init?(json: JSONValue?) {
         switch json {
-        case .int(let value)?: self = .int(Int(value))
+        case .int(let value)?: self = .int(value)
         case .string(let value)?: self = .string(value)
         default: return nil
         }
@@ -13,7 +15,7 @@ public enum IntOrString: Sendable, Hashable {
 
     var json: JSONValue {
         switch self {
-        case .int(let value): .int(Int64(value))
+        case .int(let value): .int(value)
         case .string(let value): .string(value)
         }
     }

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// One page of a list call.
 public struct KubeList<Object: KubeObject>: Sendable {
     /// The objects.

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// A Kubernetes object kept as its full JSON tree, with typed accessors on top.
 ///
 /// Because the tree is the storage, fields this client does not model (or that a newer cluster adds) survive

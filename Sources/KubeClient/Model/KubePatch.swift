@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// A patch, in one of the three formats the API server accepts.
 public enum KubePatch: Sendable, Hashable {
     /// RFC 7386 JSON merge patch (`application/merge-patch+json`): objects merge, lists are replaced.

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// `metadata` of an object, over its JSON tree (unknown fields are kept).
 public struct ObjectMeta: Sendable, Hashable {
     /// The raw tree.

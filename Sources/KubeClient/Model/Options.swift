@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Options of a list call.
 public struct ListOptions: Sendable, Hashable {
     /// A label selector, e.g. `app=demo,tier in (web,api)`.
@@ -68,7 +70,7 @@ public struct DeleteOptions: Sendable, Hashable {
 
     var body: JSONValue {
         var body: JSONValue = ["apiVersion": "v1", "kind": "DeleteOptions"]
-        if let gracePeriodSeconds { body["gracePeriodSeconds"] = .int(Int64(gracePeriodSeconds)) }
+        if let gracePeriodSeconds { body["gracePeriodSeconds"] = .int(gracePeriodSeconds) }
         if let propagationPolicy { body["propagationPolicy"] = .string(propagationPolicy) }
         if preconditionUID != nil || preconditionResourceVersion != nil {
             var preconditions: JSONValue = [:]

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// A core `v1` Pod.
 public struct Pod: KubeObject {
     /// Where these objects live in the API; see ``KubeObject/resource``.

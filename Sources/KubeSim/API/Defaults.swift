@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Defaulting of incoming objects, as the real API server (and Kruise's webhook) does.
 enum Defaults {
     static func podSpec(_ spec: inout JSONValue) {

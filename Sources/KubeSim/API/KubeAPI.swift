@@ -1,4 +1,5 @@
 import Synchronization
+import TritonJSON
 
 /// The API server's registry: create, read, update, patch and delete with the per-resource
 /// rules of the real server (defaults, validation, status subresources, graceful deletion).

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// An error of the simulated API server, returned to clients as a `kind: Status` object shaped like
 /// the real Kubernetes API server's.
 public struct KubeAPIError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {

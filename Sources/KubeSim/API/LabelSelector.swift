@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// A Kubernetes label selector, parsed from its string form (`app=demo,tier in (a,b),!legacy`) or
 /// from a `LabelSelector` object (`matchLabels`, `matchExpressions`).

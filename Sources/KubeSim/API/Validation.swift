@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Validation of incoming objects, with the field paths and messages of the real API server.
 enum Validation {
     static let subdomainHint =

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TritonJSON
 
 /// Latency percentiles of one kind of request, in milliseconds.
 public struct LatencySummary: Sendable, Codable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// The OpenKruise CloneSet controller (v1alpha1 semantics): scale, podsToDelete, partition,
 /// maxSurge / maxUnavailable, paused, ReCreate updates, revisions and status.

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// The arithmetic of the OpenKruise CloneSet controller (v1alpha1): how many pods to create or
 /// delete, at which revision, and how many may be unavailable. Pure, so it is tested on its own.
 enum CloneSetMath {

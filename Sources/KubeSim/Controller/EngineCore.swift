@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TritonJSON
 
 /// A namespace and name.
 struct ObjectKey: Hashable, Sendable, Comparable {

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// How long each step of a pod's life takes, in simulated seconds.
 public struct PodTimings: Sendable, Hashable {
     /// Creation → bound to a node (`Scheduled`). Defaults to `0.5`.

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// The endpoints controller, the garbage collector (owner references) and the namespace controller.
 extension EngineCore {
     // MARK: - Endpoints

@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// A step in a pod's simulated life.
 enum PodStep: Sendable {

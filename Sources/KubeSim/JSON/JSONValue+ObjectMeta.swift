@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Typed access to the `metadata` of a Kubernetes object held as a JSON tree.
 extension JSONValue {
     public var name: String { self[path: ["metadata", "name"]]?.stringValue ?? "" }

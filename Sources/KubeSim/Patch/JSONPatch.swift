@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// JSON patch (RFC 6902, `application/json-patch+json`): `add`, `remove`, `replace`, `move`,
 /// `copy`, `test` on JSON pointers.

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// JSON merge patch (RFC 7386, `application/merge-patch+json`): objects merge member by member,
 /// `null` removes a member, anything else (lists included) replaces.
 enum MergePatch {

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Strategic merge patch (`application/strategic-merge-patch+json`) with the merge keys of the
 /// Kubernetes types served here: lists such as pod `status.conditions` (by `type`) and
 /// `spec.containers` (by `name`) merge element by element instead of being replaced.

@@ -1,3 +1,5 @@
+import TritonJSON
+
 /// Discovery documents (`/version`, `/api`, `/apis`, resource lists), so kubectl and client-go
 /// find the served resources, their verbs, short names and subresources.
 enum Discovery {

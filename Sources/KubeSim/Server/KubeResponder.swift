@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import TritonJSON
 
 /// Answers Kubernetes REST requests for a ``SimulatedCluster``.
 public struct KubeResponder: HTTPResponder {

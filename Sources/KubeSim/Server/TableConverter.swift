@@ -1,4 +1,5 @@
 import Foundation
+import TritonJSON
 
 /// Server-side printing: `meta.k8s.io/v1` Tables, as `kubectl get` asks for them, with the columns
 /// the real server (and Kruise's CRD printer columns) show.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import TritonJSON
 
 /// Streams a watch: one JSON object per line (`{"type":"ADDED","object":{…}}`) in a chunked
 /// response, with optional bookmarks and a timeout. A resourceVersion older than the kept history

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TritonJSON
 
 /// The simulated cluster's storage: every object as a JSON tree, one global resourceVersion
 /// counter, a bounded history of changes for watches, and the watchers themselves.

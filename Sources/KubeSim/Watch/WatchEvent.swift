@@ -1,4 +1,5 @@
 import Synchronization
+import TritonJSON
 
 /// The type of a watch event, as sent on the wire.
 public enum WatchEventType: String, Sendable {

@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonJSON
+import TritonKubeMapping
 import TritonSimAdapter
 
 /// The real PostgreSQL from `TRITON_TEST_DATABASE_URL` (a schema per test) and an in-process simulated
@@ -116,7 +118,7 @@ struct EngineHarness {
 
     func pods() throws -> [ClusterPod] {
         try self.cluster.list(.pods, namespace: Self.namespace, labelSelector: "app.kubernetes.io/instance=\(Self.instance.name)")
-            .map { SimClusterPort.pod(from: $0) }
+            .map { CloneSetMapping.pod(from: $0) }
     }
 
     func livePods() throws -> [ClusterPod] { try self.pods().filter { !$0.terminating } }
