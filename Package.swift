@@ -57,12 +57,6 @@ let package = Package(
             dependencies: ["TritonDomain", "EventStore", "PostgresStore", "TritonEngine"],
             swiftSettings: swiftSettings
         ),
-        // A stand-in cluster and release driver for the demo and tests (until the engine drives the sim).
-        .target(
-            name: "TritonDemo",
-            dependencies: ["TritonDomain", "EventStore", "TritonEngine"],
-            swiftSettings: swiftSettings
-        ),
         // The simulated cluster: a Kubernetes-compatible API server with CloneSet and pod behaviour.
         .target(
             name: "KubeSim",
@@ -129,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "triton",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonDemo", "KubeSim", "TritonSimAdapter", "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON",
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim", "TritonSimAdapter", "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -142,6 +136,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the tests share: the test database, the engine harness on the simulated cluster, fixtures.
+        .target(
+            name: "TritonTesting",
+            dependencies: [
+                "EventStore", "PostgresStore", "TritonDomain", "TritonEngine", "TritonJSON", "TritonKubeMapping", "KubeSim",
+                "TritonSimAdapter",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -151,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TritonProjectionsTests",
-            dependencies: ["TritonProjections", "TritonDemo", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
+            dependencies: ["TritonProjections", "TritonTesting", "TritonEngine", "TritonDomain", "PostgresStore", "EventStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -169,18 +172,18 @@ let package = Package(
         ),
         .testTarget(
             name: "TritonEngineTests",
-            dependencies: ["TritonEngine", "TritonSimAdapter", "TritonKubeMapping", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonJSON"],
+            dependencies: ["TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonKubeMapping", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TritonCLITests",
-            dependencies: ["PostgresStore", "EventStore", "KubeSim", "KubeClient", "TritonJSON", "triton"],
+            dependencies: ["PostgresStore", "EventStore", "KubeSim", "KubeClient", "TritonJSON", "TritonTesting", "triton"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TritonAPITests",
             dependencies: [
-                "TritonAPI", "TritonEngine", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON",
+                "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -188,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresStoreTests",
-            dependencies: ["PostgresStore", "EventStore"],
+            dependencies: ["PostgresStore", "EventStore", "TritonTesting"],
             swiftSettings: swiftSettings
         ),
     ]

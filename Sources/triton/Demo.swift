@@ -4,7 +4,6 @@ import Foundation
 import PostgresStore
 import KubeSim
 import Logging
-import TritonDemo
 import TritonDomain
 import TritonEngine
 import TritonJSON
@@ -63,7 +62,7 @@ struct Demo: AsyncParsableCommand {
             ("create prod/checkout: 10 pods of shop/checkout:v1, batches of 5, auto", { _ in DemoReleases.create("checkout-create-\(suffix)") }),
             (
                 "update prod/checkout to v2: canary 1, batches of 3, manual (alice approves each step)",
-                { _ in DemoReleases.canaryUpdate("checkout-update-\(suffix)", existingPods: []) }
+                { _ in DemoReleases.canaryUpdate("checkout-update-\(suffix)") }
             ),
         ]
         for (title, make) in releases {
@@ -144,5 +143,27 @@ struct Demo: AsyncParsableCommand {
         }
         line += "  pods P/R/Ready/F \(counts)  finished \(state.finishedReplicas)/\(state.plan.total)"
         return line
+    }
+}
+
+/// The demo's two releases: a create of `prod/checkout` (10 pods, batches of 5, auto) and the
+/// article's canary update to v2 (canary 1, batches of 3, manual).
+enum DemoReleases {
+    static let instance = InstanceRef(namespace: "prod", name: "checkout")
+
+    static func create(_ id: String) -> DeployFlow.CreateFlow {
+        DeployFlow.CreateFlow(
+            flowID: FlowID(id), instance: Self.instance, action: .create,
+            appSpec: AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v1"),
+            currentReplicas: 0, targetReplicas: 10, strategy: Strategy(batchSize: .count(5), mode: .auto, batchIntervalSeconds: 2)
+        )
+    }
+
+    static func canaryUpdate(_ id: String) -> DeployFlow.CreateFlow {
+        DeployFlow.CreateFlow(
+            flowID: FlowID(id), instance: Self.instance, action: .update,
+            appSpec: AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v2"),
+            currentReplicas: 10, targetReplicas: 10, strategy: Strategy(batchSize: .count(3), canary: 1, mode: .manual)
+        )
     }
 }

@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Synchronization
 import Testing
+import TritonTesting
 
 @testable import PostgresStore
 
@@ -90,7 +91,7 @@ struct ConcurrencyTests {
 
         // While the late transaction is open, nothing written after it may be handed out.
         try await Task.sleep(for: .milliseconds(300))
-        let beforeCommit = seen.all
+        let beforeCommit = seen.items
         #expect(beforeCommit.allSatisfy { $0.logPosition.transaction < lateTx.0 })
         // A naive reader that trusts `position > last` has already moved past the late event...
         let naiveHighWater = try await store.pool.withConnection { connection in
@@ -109,7 +110,7 @@ struct ConcurrencyTests {
         while seen.count < expected, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let events = seen.all
+        let events = seen.items
         #expect(events.count == expected)
         let keys = events.map { "\($0.streamID)#\($0.version)" }
         #expect(Set(keys).count == keys.count, "an event was delivered twice")

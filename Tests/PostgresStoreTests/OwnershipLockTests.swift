@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Testing
+import TritonTesting
 
 @testable import PostgresStore
 

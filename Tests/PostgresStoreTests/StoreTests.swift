@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Synchronization
 import Testing
+import TritonTesting
 
 @testable import PostgresStore
 
@@ -172,5 +173,13 @@ struct StoreTests {
         try await Task.sleep(for: .milliseconds(100))
         #expect(try await store.readStream("s", afterVersion: 0).count == 1)
         _ = try await store.append(to: "s", expectedVersion: .exact(1), events: [TestDatabase.event(2)])
+    }
+}
+
+extension TestDatabase {
+    /// The `n`th test event (optionally padded to a size).
+    static func event(_ n: Int, type: String = "Tested", padding: Int = 0) -> NewEvent {
+        let pad = String(repeating: "x", count: padding)
+        return NewEvent(type: type, data: "{\"n\":\(n),\"pad\":\"\(pad)\"}", metadata: "{\"actor\":\"test\",\"source\":\"cli\"}")
     }
 }

@@ -13,6 +13,7 @@ import TritonEngine
 import TritonJSON
 import TritonProjections
 import TritonSimAdapter
+import TritonTesting
 
 /// The REST API over real HTTP/1.1 on loopback, with the engine running behind it against the
 /// in-process simulated cluster (fast clock) and the real PostgreSQL.
@@ -28,10 +29,7 @@ struct APIHarness {
     ]
 
     init(auth: Bool = true) async throws {
-        let url = try #require(ProcessInfo.processInfo.environment["TRITON_TEST_DATABASE_URL"], "run the tests through ops/test.sh")
-        let schema = "api_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        self.store = try PostgresEventStore(configuration: .init(url: url, schema: schema, poolSize: 6, applicationName: "api-\(schema)"))
-        try await self.store.migrate()
+        self.store = try await TestDatabase.makeStore(poolSize: 6, schema: TestDatabase.schemaName(prefix: "api"))
         var configuration = SimConfiguration(port: 0, timeScale: 40, seed: 5)
         configuration.timingJitter = 0
         let cluster = SimulatedCluster(configuration: configuration)
@@ -45,7 +43,7 @@ struct APIHarness {
         )
         var authenticator = Authenticator.open
         if auth {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(schema).json")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(self.store.configuration.schema).json")
             let entries = Self.tokens.map { ["token": $0.token, "user": $0.user, "roles": $0.roles] as [String: Any] }
             try JSONSerialization.data(withJSONObject: ["tokens": entries]).write(to: file)
             authenticator = try Authenticator(tokensFile: file.path)

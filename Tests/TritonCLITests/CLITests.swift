@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Testing
+import TritonTesting
 
 @testable import PostgresStore
 
@@ -20,11 +21,9 @@ struct CLITests {
         return runner.deletingLastPathComponent().appendingPathComponent("triton")
     }()
 
-    static func databaseURL() throws -> String {
-        try #require(ProcessInfo.processInfo.environment["TRITON_TEST_DATABASE_URL"], "run the tests through ops/test.sh")
-    }
+    static func databaseURL() throws -> String { try TestDatabase.url() }
 
-    static func freshSchema() -> String { "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased() }
+    static func freshSchema() -> String { TestDatabase.schemaName(prefix: "cli") }
 
     @Test func migrateThenMigrateAgainIsANoOp() async throws {
         let url = try Self.databaseURL()

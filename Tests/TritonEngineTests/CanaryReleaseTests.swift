@@ -5,6 +5,7 @@ import TritonDomain
 import TritonEngine
 import TritonJSON
 import TritonSimAdapter
+import TritonTesting
 
 /// The article's canary release, driven by the engine against the simulated cluster.
 @Suite("Canary release against the simulated cluster")

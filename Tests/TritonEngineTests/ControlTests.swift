@@ -7,6 +7,7 @@ import TritonDomain
 import TritonEngine
 import TritonJSON
 import TritonSimAdapter
+import TritonTesting
 
 /// pause / resume / cancel mid-batch, against the simulated cluster.
 @Suite("Pause, resume and cancel mid-batch")

@@ -6,6 +6,7 @@ import Testing
 import TritonDomain
 import TritonEngine
 import TritonSimAdapter
+import TritonTesting
 
 /// A cluster whose API server refuses every deletion.
 struct RefusingDeletePort: ClusterPort {
@@ -124,7 +125,7 @@ struct DeletionTests {
         defer { h.close() }
         try await self.created(h)
         try await h.handler.requestDeletion(EngineHarness.instance, cluster: h.port, metadata: h.metadata())
-        let reports = Collected()
+        let reports = Collected<String>()
         let cluster = h.cluster
         let runner = FlowRunner(
             worker: FlowWorker(handler: h.handler, cluster: RefusingDeletePort(base: h.port), clock: { cluster.clock.date(at: cluster.now) }),

@@ -5,6 +5,7 @@ import Testing
 import TritonDomain
 import TritonEngine
 import TritonSimAdapter
+import TritonTesting
 
 /// Batches that fail (image pull, start-up timeout) and the rollback after one.
 @Suite("Failed batches and rollback")

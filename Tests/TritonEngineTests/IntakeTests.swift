@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonTesting
 
 /// `ReleaseRequest` → `CreateFlow`: what the engine fills in from the cluster and the log, and what it
 /// refuses (with the field and the reason, writing nothing).

@@ -6,6 +6,7 @@ import Testing
 import TritonDomain
 import TritonEngine
 import TritonSimAdapter
+import TritonTesting
 
 /// Scenario 9: a replay needs no cluster. Folding each flow's stream from scratch gives exactly the
 /// state the engine had live, and the stored events are exactly the ones decided in memory.

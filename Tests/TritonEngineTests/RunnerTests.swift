@@ -9,6 +9,7 @@ import TritonEngine
 import TritonJSON
 import TritonKubeMapping
 import TritonSimAdapter
+import TritonTesting
 
 /// A port that applies each kind of mutation and then fails once, as if the process died before it
 /// could record the mutation.
@@ -107,11 +108,8 @@ struct RunnerTests {
 
     @Test("the runner drives several flows concurrently, picks up flows created while it runs, and ends them")
     func runnerDrivesFlowsConcurrently() async throws {
-        let url = try #require(ProcessInfo.processInfo.environment["TRITON_TEST_DATABASE_URL"])
-        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let store = try PostgresEventStore(configuration: .init(url: url, schema: schema, poolSize: 8))
+        let store = try await TestDatabase.makeStore(poolSize: 8)
         defer { store.shutdown() }
-        try await store.migrate()
         let handler = CommandHandler(store: store)
         var configuration = SimConfiguration(timeScale: 20, seed: 5)
         configuration.timingJitter = 0

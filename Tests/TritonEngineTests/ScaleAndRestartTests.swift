@@ -5,6 +5,7 @@ import TritonDomain
 import TritonEngine
 import TritonJSON
 import TritonSimAdapter
+import TritonTesting
 
 /// scaleIn with podsToDelete, scaleOut in batches, and restart of named pods.
 @Suite("Scale and restart against the simulated cluster")

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonTesting
 
 @Suite("State cache")
 struct StateCacheTests {

@@ -4,6 +4,7 @@ import PostgresStore
 import Testing
 import TritonDomain
 import TritonEngine
+import TritonTesting
 
 @testable import TritonProjections
 

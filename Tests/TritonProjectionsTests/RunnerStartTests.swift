@@ -2,9 +2,9 @@ import EventStore
 import Foundation
 import PostgresStore
 import Testing
-import TritonDemo
 import TritonDomain
 import TritonEngine
+import TritonTesting
 
 @testable import TritonProjections
 

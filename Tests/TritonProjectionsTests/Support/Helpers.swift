@@ -1,9 +1,9 @@
 import EventStore
 import Foundation
 import PostgresStore
-import TritonDemo
 import TritonDomain
 import TritonEngine
+import TritonTesting
 
 @testable import TritonProjections
 
@@ -16,7 +16,7 @@ extension PostgresEventStore {
     /// A single integer (e.g. a count).
     func integer(_ sql: String, _ parameters: [String?] = []) async throws -> Int {
         let value = try await self.column(sql, parameters).first ?? nil
-        guard let text = value, let number = Int(text) else { throw ReleaseDriverError(description: "\(sql): not an integer: \(value ?? "NULL")") }
+        guard let text = value, let number = Int(text) else { throw QueryError(description: "\(sql): not an integer: \(value ?? "NULL")") }
         return number
     }
 
@@ -26,16 +26,15 @@ extension PostgresEventStore {
     }
 }
 
-/// Runs both demo releases (create, then the canary update) and returns their final states.
+struct QueryError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs both releases (the create, then the canary update) with the real engine against the simulated
+/// cluster, and returns their final states.
 func runBothReleases(
     _ store: PostgresEventStore, onUpdateSecond: (DeployFlow.State) async throws -> Void = { _ in }
 ) async throws -> (created: DeployFlow.State, updated: DeployFlow.State) {
-    var driver = ReleaseDriver(handler: CommandHandler(store: store), now: Date(timeIntervalSince1970: 1_760_000_000))
-    driver.approverDelay = 2
-    let created = try await driver.release(DemoReleases.create())
-    let updated = try await driver.release(
-        DemoReleases.canaryUpdate(existingPods: driver.cluster.live.map(\.name)),
-        onSecond: { _, state, _ in try await onUpdateSecond(state) }
-    )
-    return (created, updated)
+    let harness = try await EngineHarness(store: store)
+    return try await harness.releaseBoth(onUpdateSecond: onUpdateSecond)
 }

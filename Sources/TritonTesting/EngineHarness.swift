@@ -10,30 +10,30 @@ import TritonJSON
 import TritonKubeMapping
 import TritonSimAdapter
 
-/// The real PostgreSQL from `TRITON_TEST_DATABASE_URL` (a schema per test) and an in-process simulated
-/// cluster on a manual clock, with the engine's worker between them.
-struct EngineHarness {
-    let store: PostgresEventStore
-    let handler: CommandHandler
-    let cluster: SimulatedCluster
-    let port: SimClusterPort
-    let worker: FlowWorker
+/// The real engine between the real PostgreSQL (``TestDatabase``, a schema per test) and an in-process
+/// simulated cluster on a manual clock: the worker (observer, timers, executor around the decider) steps a
+/// flow once per simulated second, exactly as `triton serve`'s runner does on every tick.
+public struct EngineHarness {
+    public let store: PostgresEventStore
+    public let handler: CommandHandler
+    public let cluster: SimulatedCluster
+    public let port: SimClusterPort
+    public let worker: FlowWorker
     /// Every event appended to each flow in this process, in memory, as the deciders produced them.
-    let journal = Journal()
+    public let journal = Journal()
     /// The approver's name in the log.
-    let approver = "alice"
+    public let approver = "alice"
 
-    static let namespace = "prod"
-    static let instance = InstanceRef(namespace: "prod", name: "checkout")
+    public static let namespace = "prod"
+    public static let instance = InstanceRef(namespace: "prod", name: "checkout")
 
-    init() async throws {
-        let url = try #require(
-            ProcessInfo.processInfo.environment["TRITON_TEST_DATABASE_URL"],
-            "TRITON_TEST_DATABASE_URL is not set: run the tests through ops/test.sh")
-        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        self.store = try PostgresEventStore(
-            configuration: .init(url: url, schema: schema, poolSize: 4, applicationName: "engine-\(schema)"))
-        try await self.store.migrate()
+    /// A harness on `store`, or on a new migrated store in a schema of its own.
+    public init(store: PostgresEventStore? = nil) async throws {
+        if let store {
+            self.store = store
+        } else {
+            self.store = try await TestDatabase.makeStore(poolSize: 4)
+        }
         self.handler = CommandHandler(store: self.store)
         var configuration = SimConfiguration(seed: 11)
         configuration.clock = .manual(ManualClock())
@@ -48,15 +48,15 @@ struct EngineHarness {
             onEvents: { flow, events in journal.append(events, to: flow) })
     }
 
-    func close() { self.store.shutdown() }
+    public func close() { self.store.shutdown() }
 
-    var now: Date { self.cluster.clock.date(at: self.cluster.now) }
+    public var now: Date { self.cluster.clock.date(at: self.cluster.now) }
 
-    func metadata(_ actor: String = "alice", reason: String? = nil) -> EventMetadata {
+    public func metadata(_ actor: String = "alice", reason: String? = nil) -> EventMetadata {
         EventMetadata(actor: actor, reason: reason, requestID: UUID().uuidString, source: .cli, time: self.now)
     }
 
-    func createFlow(_ create: DeployFlow.CreateFlow) async throws -> DeployFlow.State {
+    public func createFlow(_ create: DeployFlow.CreateFlow) async throws -> DeployFlow.State {
         let metadata = self.metadata(reason: "release \(create.appSpec.image)")
         let state = try await self.handler.createFlow(create, metadata: metadata)
         // What createFlow appended to the flow stream (the decider is deterministic).
@@ -69,7 +69,7 @@ struct EngineHarness {
 
     /// A person's intent (next, pause, resume, cancel, continue).
     @discardableResult
-    func send(_ kind: DeployFlow.Command.Kind, _ flow: FlowID, reason: String? = nil) async throws -> DeployFlow.State {
+    public func send(_ kind: DeployFlow.Command.Kind, _ flow: FlowID, reason: String? = nil) async throws -> DeployFlow.State {
         let outcome = try await self.handler.send(kind, to: flow, metadata: self.metadata(reason: reason))
         self.journal.append(outcome.events, to: flow)
         return outcome.state
@@ -77,7 +77,7 @@ struct EngineHarness {
 
     /// One simulated second: the cluster moves, then the worker steps the flow.
     @discardableResult
-    func tick(_ flow: FlowID, seconds: Double = 1) async throws -> DeployFlow.State {
+    public func tick(_ flow: FlowID, seconds: Double = 1) async throws -> DeployFlow.State {
         self.cluster.advance(by: seconds)
         return try await self.worker.step(flow)
     }
@@ -85,7 +85,7 @@ struct EngineHarness {
     /// Ticks until `condition` holds (checked after every tick, and `each` called), failing after
     /// `limit` simulated seconds.
     @discardableResult
-    func run(
+    public func run(
         _ flow: FlowID, limit: Int = 300, sourceLocation: SourceLocation = #_sourceLocation,
         each: (DeployFlow.State) throws -> Void = { _ in }, until condition: (DeployFlow.State) -> Bool
     ) async throws -> DeployFlow.State {
@@ -110,29 +110,29 @@ struct EngineHarness {
     }
 
     /// Lets the cluster run on without the engine (terminations finish).
-    func settle(seconds: Double) {
+    public func settle(seconds: Double) {
         self.cluster.advance(by: seconds)
     }
 
     // MARK: - The cluster as a test sees it
 
-    func pods() throws -> [ClusterPod] {
+    public func pods() throws -> [ClusterPod] {
         try self.cluster.list(.pods, namespace: Self.namespace, labelSelector: "app.kubernetes.io/instance=\(Self.instance.name)")
             .map { CloneSetMapping.pod(from: $0) }
     }
 
-    func livePods() throws -> [ClusterPod] { try self.pods().filter { !$0.terminating } }
+    public func livePods() throws -> [ClusterPod] { try self.pods().filter { !$0.terminating } }
 
-    func workload() async throws -> ClusterWorkload { try #require(try await self.port.workload(Self.instance)) }
+    public func workload() async throws -> ClusterWorkload { try #require(try await self.port.workload(Self.instance)) }
 
     /// The cluster's Pending/Running/Ready/Failed counts (terminating pods left out).
-    func clusterCounts() async throws -> ReplicaCounts {
+    public func clusterCounts() async throws -> ReplicaCounts {
         let updateRevision = try await self.workload().status.updateRevision
         return ReplicaCounts(try self.pods().map { $0.observation(updateRevision: updateRevision) })
     }
 
     /// Creates the `checkout` Service selecting the instance's pods.
-    func createService() throws {
+    public func createService() throws {
         try self.cluster.create(
             .services,
             [
@@ -143,7 +143,7 @@ struct EngineHarness {
     }
 
     /// The pods the Service's endpoints send traffic to, and those they list as not ready.
-    func endpoints() -> (ready: Set<String>, notReady: Set<String>) {
+    public func endpoints() -> (ready: Set<String>, notReady: Set<String>) {
         let subsets =
             self.cluster.get(.endpoints, namespace: Self.namespace, name: Self.instance.name)?["subsets"]?.arrayValue ?? []
         func names(_ key: String) -> Set<String> {
@@ -153,12 +153,12 @@ struct EngineHarness {
     }
 
     /// The CloneSet's raw spec, for checks on what the executor wrote.
-    func cloneSetSpec() -> JSONValue {
+    public func cloneSetSpec() -> JSONValue {
         self.cluster.get(.cloneSets, namespace: Self.namespace, name: Self.instance.name)?["spec"] ?? .null
     }
 
     /// The CloneSet's spec and status and the pods, for failure messages.
-    var debugDescription: String {
+    public var debugDescription: String {
         let cloneSet = self.cluster.get(.cloneSets, namespace: Self.namespace, name: Self.instance.name)
         let pods = ((try? self.pods()) ?? []).map {
             "\($0.name) \($0.revision ?? "-") \($0.phase.rawValue) ready=\($0.ready) gate=\($0.gate.rawValue) "
@@ -172,7 +172,7 @@ struct EngineHarness {
     // MARK: - Replay
 
     /// Folding the flow's stream from scratch gives exactly `live`; and every hash chain verifies.
-    func expectReplay(_ live: DeployFlow.State, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    public func expectReplay(_ live: DeployFlow.State, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let flow = try #require(live.spec?.flowID)
         let recorded = try await self.store.readStream(Streams.flow(flow), afterVersion: 0)
         let events = try recorded.map { try DeployFlow.Event.decode(type: $0.type, data: Data($0.data.utf8)) }
@@ -190,7 +190,7 @@ struct EngineHarness {
 
     // MARK: - Releases
 
-    static func appSpec(_ image: String, annotations: [String: String] = [:]) -> AppSpec {
+    public static func appSpec(_ image: String, annotations: [String: String] = [:]) -> AppSpec {
         var template: String?
         if !annotations.isEmpty {
             let pairs = annotations.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
@@ -202,7 +202,7 @@ struct EngineHarness {
     /// Creates `prod/checkout` with `replicas` Ready pods of `image` (one auto batch) and returns the
     /// finished create flow.
     @discardableResult
-    func provision(replicas: Int = 10, image: String = "shop/checkout:v1", id: String = "checkout-create")
+    public func provision(replicas: Int = 10, image: String = "shop/checkout:v1", id: String = "checkout-create")
         async throws -> DeployFlow.State
     {
         let create = DeployFlow.CreateFlow(
@@ -217,21 +217,17 @@ struct EngineHarness {
     }
 
     /// The flow's `existingPods` for a flow created now.
-    func existingPodNames() throws -> [String] { try self.livePods().map(\.name).sorted() }
+    public func existingPodNames() throws -> [String] { try self.livePods().map(\.name).sorted() }
 }
 
-enum HarnessError: Error { case timedOut }
+public enum HarnessError: Error { case timedOut }
 
 /// The events appended to each flow, in order, as the deciders produced them.
-final class Journal: Sendable {
+public final class Journal: Sendable {
     private let events = Mutex<[FlowID: [DeployFlow.Event]]>([:])
-    func append(_ new: [DeployFlow.Event], to flow: FlowID) { self.events.withLock { $0[flow, default: []] += new } }
-    func events(of flow: FlowID) -> [DeployFlow.Event] { self.events.withLock { $0[flow] ?? [] } }
-}
 
-/// Lines a callback reported, in order.
-final class Collected: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
-    var items: [String] { self.lines.withLock { $0 } }
+    public init() {}
+
+    public func append(_ new: [DeployFlow.Event], to flow: FlowID) { self.events.withLock { $0[flow, default: []] += new } }
+    public func events(of flow: FlowID) -> [DeployFlow.Event] { self.events.withLock { $0[flow] ?? [] } }
 }
