@@ -120,18 +120,40 @@ let package = Package(
             resources: [.copy("openapi.json")],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "triton",
+        // The server as a library: a Configuration that `serve` fills, and the runner, projector, store
+        // wake-ups, watch cache, simulated cluster and both APIs as services of one service group.
+        .target(
+            name: "TritonServer",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim", "TritonSimAdapter", "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON",
+                "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim", "TritonSimAdapter",
+                "KubeClient", "TritonKubeAdapter", "TritonAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The benchmarks behind `triton bench store|sim|engine`: each measures and returns a report.
+        .target(
+            name: "TritonBenchmarks",
+            dependencies: [
+                "EventStore", "PostgresStore", "TritonDomain", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim",
+                "TritonSimAdapter", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command line: `serve` (through TritonServer), the flow and instance commands, operator tools.
+        .executableTarget(
+            name: "triton",
+            dependencies: [
+                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim", "TritonSimAdapter",
+                "KubeClient", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

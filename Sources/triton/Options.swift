@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubeClient
 import PostgresStore
+import TritonServer
 
 /// `--output text|json` on every command.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -106,14 +107,14 @@ struct EmbeddableDatabaseOptions: ParsableArguments {
     @Option(help: "Port of the embedded PostgreSQL (loopback).")
     var pgPort: Int = 54320
 
+    /// The flag (or `$TRITON_DATABASE_URL`), else the embedded PostgreSQL of `--data-dir`.
+    var database: TritonServer.Configuration.Database {
+        if let given = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] { return .url(given) }
+        return .embedded(dataDirectory: self.dataDir, port: self.pgPort)
+    }
+
     /// The connection string, and the embedded server when one was started.
     func start() throws -> (url: String, embedded: EmbeddedPostgres?) {
-        if let given = self.databaseURL ?? ProcessInfo.processInfo.environment["TRITON_DATABASE_URL"] {
-            return (given, nil)
-        }
-        let postgres = EmbeddedPostgres(configuration: .init(dataDirectory: self.dataDir, port: self.pgPort))
-        print("starting embedded PostgreSQL in \(self.dataDir) (port \(self.pgPort))…")
-        fflush(nil)
-        return (try postgres.start(), postgres)
+        try self.database.start()
     }
 }

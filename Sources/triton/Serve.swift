@@ -1,24 +1,10 @@
 import ArgumentParser
-import EventStore
 import Foundation
 import KubeClient
 import KubeSim
 import Logging
-import PostgresStore
-import Hummingbird
-import HummingbirdCore
-import HummingbirdHTTP2
-import NIOSSL
-import ServiceLifecycle
 import TritonAPI
-import GRPCCore
-import TritonDomain
-import TritonEngine
-import TritonJSON
-import TritonKubeAdapter
-import TritonProjections
-import TritonSimAdapter
-import UnixSignals
+import TritonServer
 
 /// `triton serve`: the engine in one process — the flow runner (observer, timers, executor for every
 /// active flow this process owns), the projector, and the store's wake-ups; by default on an embedded
@@ -109,213 +95,42 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "triton.serve")
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
-
-        let (url, embedded) = try self.database.start()
-        let store = try PostgresEventStore(
-            configuration: .init(url: url, schema: self.database.schema, applicationName: "triton serve \(self.database.schema)"), logger: logger)
-        let applied = try await store.migrate()
-        if !applied.isEmpty { print("migrated: \(applied.joined(separator: ", "))") }
-
-        // The cluster: a real one through the Kubernetes client, or the simulated one in process.
-        let port: any ClusterPort
-        let clock: EngineClock
-        var services: [any ServiceLifecycle.Service] = []
-        var kubeServer: String?
-        var client: KubeClient?
-        var cache: KubeObjectCache?
+        let cluster: TritonServer.Configuration.Cluster
         if self.kubeconfig != nil || self.server != nil || self.inCluster {
-            var configuration =
+            var kube =
                 self.inCluster
                 ? try KubeClient.Configuration.inCluster()
                 : try KubeClient.Configuration.commandLine(server: self.server, kubeconfig: self.kubeconfig, context: self.context)
-            configuration.qps = self.kubeQps
-            configuration.burst = self.kubeBurst
-            let kube = KubeClient(configuration: configuration, logger: logger)
-            client = kube
-            let watches = KubeObjectCache(client: kube)
-            cache = watches
-            port = KubeClusterPort(client: kube, cache: watches)
-            clock = { Date() }
-            print("cluster: \(configuration.server)")
+            kube.qps = self.kubeQps
+            kube.burst = self.kubeBurst
+            cluster = .kubernetes(kube)
         } else {
-            var simLogger = Logger(label: "triton.sim")
-            simLogger.logLevel = .critical  // its HTTP server logs an error for every connection cut at shutdown
-            let cluster = SimulatedCluster(
-                configuration: SimConfiguration(port: self.simPort, timeScale: self.timeScale, seed: self.seed),
-                logger: simLogger
-            )
-            for namespace in ["default", "prod"] where cluster.get(.namespaces, name: namespace) == nil {
-                try cluster.create(.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
-            }
-            port = SimClusterPort(cluster: cluster)
-            clock = { cluster.clock.date(at: cluster.now) }
-            let listening = try await Self.startedListening(cluster, services: &services)
-            kubeServer = "http://127.0.0.1:\(listening)"
-            print("simulated cluster: kubectl --server \(kubeServer!) get clone,pods -n prod -w")
+            cluster = .simulated(SimConfiguration(port: self.simPort, timeScale: self.timeScale, seed: self.seed), namespaces: ["default", "prod"])
         }
-
-        let handler = CommandHandler(store: store, cache: StateCache())
-        let locks = PostgresAdvisoryLocks(store: store)
-        let runner = FlowRunner(
-            worker: FlowWorker(handler: handler, cluster: port, clock: clock),
-            tickInterval: .milliseconds(self.tickMs), ownership: locks,
-            onStartDriving: { flows in
-                print("driving \(flows.map(\.rawValue).sorted().joined(separator: ", "))")
-                fflush(nil)
-            },
-            onProblem: { problem in
-                FileHandle.standardError.write(Data("triton serve: \(problem) (retrying every tick)\n".utf8))
-            },
-            // From the flows projection's checkpoint: a long log is not read again at every start.
-            start: { try await FlowQueries(store: store).runnerStart() }
+        let configuration = TritonServer.Configuration(
+            database: self.database.database, schema: self.database.schema, cluster: cluster, host: self.httpHost, httpPort: self.httpPort,
+            grpcPort: self.grpcPort, tls: self.tlsCert.flatMap { cert in self.tlsKey.map { TritonAPI.TLSFiles(certificateChain: cert, privateKey: $0) } },
+            tokensFile: self.tokensFile, tickInterval: .milliseconds(self.tickMs), logLevel: Logger.Level(rawValue: self.logLevel) ?? .info
         )
-        let projector = FlowProjector(store: store)
-        let authenticator = try self.tokensFile.map { try Authenticator(tokensFile: $0) } ?? .open
-        let api = TritonAPI(store: store, handler: handler, cluster: port, authenticator: authenticator)
-        let httpHost = self.httpHost
-        var server = HTTPServerBuilder.http1()
-        let scheme = self.tlsCert == nil ? "http" : "https"
-        if let certificate = self.tlsCert, let key = self.tlsKey {
-            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-            )
-            server = try .http2Upgrade(tlsConfiguration: tls)
-        }
-        let application = Application(
-            router: api.router(),
-            server: server,
-            configuration: .init(address: .hostname(httpHost, port: self.httpPort), serverName: "triton"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                let protocols = scheme == "https" ? " (TLS; HTTP/2 and HTTP/1.1)" : ""
-                print("REST API: \(scheme)://\(httpHost):\(port)/api/v1\(protocols)\(authenticator.isOpen ? " (open: no --tokens-file, every caller is an admin)" : "")")
-                fflush(nil)
-            },
-            logger: logger
-        )
-        services.append(application)
-        let grpcTLS = self.tlsCert.flatMap { cert in self.tlsKey.map { TritonAPI.TLSFiles(certificateChain: cert, privateKey: $0) } }
-        let grpc = api.grpcServer(host: httpHost, port: self.grpcPort, tls: grpcTLS)
-        services.append(TaskService("gRPC API", cancelOnShutdown: false) {
-            try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await grpc.serve() }
-                    if let port = try await TritonAPI.listeningPort(grpc) {
-                        print("gRPC API: \(httpHost):\(port)\(grpcTLS == nil ? "" : " (TLS)") (deployflow.DeployFlow, application.Application, pod.Pod)")
-                        fflush(nil)
-                    }
-                    try await group.waitForAll()
-                }
-            } onGracefulShutdown: {
-                grpc.beginGracefulShutdown()
-            }
-        })
-        services.append(TaskService("store wake-ups") { await store.run() })
-        // A failing projector or runner (the database went away, an event it cannot project) must not
-        // stop the server and every release with it: each says why and tries again, backing off.
-        services.append(TaskService("projector", retrying: true) { try await projector.run() })
-        services.append(TaskService("flow runner", retrying: true) { try await runner.run() })
 
         let pid = getpid()
-        if !self.inCluster {  // in a cluster there is no local CLI to tell (and the filesystem is read-only)
-            try ServeState(
-                pid: pid, processStart: ServeState.processStart(pid), databaseURL: url, schema: self.database.schema, kubeServer: kubeServer,
-                kubeconfig: self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, context: self.context
-            ).write(to: self.stateFile)
+        let stateFile = self.stateFile
+        let recordsState = !self.inCluster  // in a cluster there is no local CLI to tell (and the filesystem is read-only)
+        let kubeconfig = self.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let context = self.context
+        defer {
+            if recordsState { ServeState.remove(at: stateFile, ifOwnedBy: pid) }
+            print("triton serve: stopped")
         }
-        print("event log: \(PostgresURL.redacted(url)) (schema \(self.database.schema))")
-        print("triton serve running (pid \(pid)); stop with Ctrl-C. Try: triton flow list")
-        fflush(nil)
-
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                // Every service stops on the graceful shutdown; none cancels the others by returning.
-                services: services.map {
-                    ServiceGroupConfiguration.ServiceConfiguration(
-                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup
-                    )
-                },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        var failure: (any Error)?
-        do {
-            try await group.run()
-        } catch {
-            failure = error
-        }
-        print("triton serve: stopping…")
-        fflush(nil)
-        await locks.releaseAll()
-        cache?.stop()
-        client?.shutdown()
-        store.shutdown()
-        ServeState.remove(at: self.stateFile, ifOwnedBy: pid)
-        if let embedded { try? embedded.stop() }
-        print("triton serve: stopped")
-        if let failure { throw failure }
-    }
-
-    /// Starts the simulated cluster's listener ahead of the service group, so its port is known (and
-    /// printed) before anything else runs.
-    private static func startedListening(
-        _ cluster: SimulatedCluster, services: inout [any ServiceLifecycle.Service]
-    ) async throws -> Int {
-        let task = Task { try await cluster.run() }
-        services.append(TaskService("simulated cluster") { try await withTaskCancellationHandler {
-            _ = try await task.value
-        } onCancel: {
-            task.cancel()
-        } })
-        return try await cluster.waitUntilListening()
-    }
-}
-
-/// A long-running task as a service: cancelled on graceful shutdown.
-struct TaskService: ServiceLifecycle.Service {
-    let name: String
-    /// Cancel the body on graceful shutdown (else the body handles the shutdown itself).
-    let cancelOnShutdown: Bool
-    /// When the body fails, say why on standard error and run it again after a pause (1 s, doubling up
-    /// to 30 s; back to 1 s after a run of a minute or more) instead of stopping the server.
-    let retrying: Bool
-    let body: @Sendable () async throws -> Void
-
-    init(_ name: String, cancelOnShutdown: Bool = true, retrying: Bool = false, _ body: @escaping @Sendable () async throws -> Void) {
-        self.name = name
-        self.cancelOnShutdown = cancelOnShutdown
-        self.retrying = retrying
-        self.body = body
-    }
-
-    func run() async throws {
-        guard self.cancelOnShutdown else { return try await self.body() }
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await self.retrying ? self.runRetrying() : self.body()
+        try await TritonServer.run(configuration) { started in
+            if recordsState {
+                try ServeState(
+                    pid: pid, processStart: ServeState.processStart(pid), databaseURL: started.databaseURL, schema: started.schema,
+                    kubeServer: started.kubeServer, kubeconfig: kubeconfig, context: context
+                ).write(to: stateFile)
             }
-        } catch is CancellationError {
-            // Stopped by the shutdown, as asked.
-        }
-    }
-
-    private func runRetrying() async throws {
-        var pause: Duration = .seconds(1)
-        while true {
-            let started = ContinuousClock.now
-            do {
-                try await self.body()
-                return
-            } catch let error where !(error is CancellationError) && !Task.isCancelled {
-                if ContinuousClock.now - started >= .seconds(60) { pause = .seconds(1) }
-                FileHandle.standardError.write(Data("triton serve: \(self.name) failed: \(error); trying again in \(pause)\n".utf8))
-                try await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(30))
-            }
+            print("triton serve running (pid \(pid)); stop with Ctrl-C. Try: triton flow list")
+            fflush(nil)
         }
     }
 }

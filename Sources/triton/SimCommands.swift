@@ -46,38 +46,3 @@ struct Sim: AsyncParsableCommand {
         }
     }
 }
-
-struct BenchSim: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sim",
-        abstract: "List/get/patch latency and watch throughput of the simulated cluster at scale."
-    )
-
-    @OptionGroup var output: OutputOptions
-
-    @Option(help: "CloneSets to create.")
-    var cloneSets: Int = 500
-
-    @Option(help: "Pods per CloneSet.")
-    var podsPerCloneSet: Int = 20
-
-    @Option(help: "Concurrent pod watchers.")
-    var watchers: Int = 4
-
-    @Option(help: "Requests measured per kind.")
-    var samples: Int = 500
-
-    func validate() throws {
-        guard self.cloneSets > 0, self.podsPerCloneSet > 0 else { throw ValidationError("--clone-sets and --pods-per-clone-set: must be greater than 0") }
-        guard self.watchers >= 0 else { throw ValidationError("--watchers: must not be negative") }
-        guard self.samples > 0 else { throw ValidationError("--samples: must be greater than 0") }
-    }
-
-    func run() async throws {
-        let output = self.output
-        let report = try await SimBenchmark.run(
-            cloneSets: self.cloneSets, podsPerCloneSet: self.podsPerCloneSet, watchers: self.watchers, samples: self.samples
-        ) { line in output.progress(line) }
-        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
-    }
-}

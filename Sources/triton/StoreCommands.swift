@@ -63,32 +63,3 @@ struct AuditVerify: AsyncParsableCommand {
         if report.firstBreak != nil { throw ExitCode(1) }
     }
 }
-
-struct BenchStore: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "store",
-        abstract: "Append and read throughput of the event log, against plain INSERTs on the same server."
-    )
-
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-
-    @Option(help: "Seconds per measured case.")
-    var seconds: Double = 5
-
-    @Option(help: "Events to read back for the global-read figure.")
-    var readEvents: Int = 200_000
-
-    func validate() throws {
-        guard self.seconds > 0 else { throw ValidationError("--seconds: must be greater than 0") }
-        guard self.readEvents > 0 else { throw ValidationError("--read-events: must be greater than 0") }
-    }
-
-    func run() async throws {
-        let output = self.output
-        let report = try await StoreBenchmark.run(
-            .init(url: try self.database.resolvedURL(), seconds: self.seconds, readEvents: self.readEvents)
-        ) { line in output.progress(line) }
-        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
-    }
-}

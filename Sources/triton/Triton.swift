@@ -9,13 +9,6 @@ struct Triton: AsyncParsableCommand {
     )
 }
 
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print their figures.",
-        subcommands: [BenchStore.self, BenchSim.self, BenchEngine.self]
-    )
-}
-
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit tools over the event log.",

@@ -1,4 +1,5 @@
 import EventStore
+import PostgresStore
 import Foundation
 
 /// `triton bench store`: append and read throughput of the event log, each figure next to the
@@ -66,10 +67,9 @@ public enum StoreBenchmark {
     public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
         let schema = "bench_" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
         let payload = Self.payload(bytes: options.payloadBytes)
-        let admin = try await PGConnection.connect(url: options.url, schema: nil, applicationName: "triton-bench")
-        let settings = try await admin.query("SELECT current_setting('synchronous_commit'), current_setting('fsync')") {
-            ($0.string(0, 0), $0.string(0, 1))
-        }
+        let admin = try await PostgresSession.connect(url: options.url, schema: nil, applicationName: "triton-bench")
+        let row = try await admin.firstRow("SELECT current_setting('synchronous_commit'), current_setting('fsync')")
+        let settings = ((row.first ?? nil) ?? "?", (row.last ?? nil) ?? "?")
         try await admin.execute("CREATE SCHEMA \(schema); CREATE TABLE \(schema).bare (payload jsonb)")
         do {
             let report = try await Self.runCases(options, schema: schema, payload: payload, admin: admin, progress: progress)
@@ -86,7 +86,7 @@ public enum StoreBenchmark {
     }
 
     private static func runCases(
-        _ options: Options, schema: String, payload: String, admin: PGConnection, progress: @escaping @Sendable (String) -> Void
+        _ options: Options, schema: String, payload: String, admin: PostgresSession, progress: @escaping @Sendable (String) -> Void
     ) async throws -> (rows: [Row], readRate: Double, read: Int) {
 
         var rows: [Row] = []
@@ -94,7 +94,7 @@ public enum StoreBenchmark {
         for writers in [1, 8] {
             progress("bare INSERT, \(writers) writer(s)…")
             let rate = try await Self.measure(writers: writers, seconds: options.seconds) { writer in
-                let connection = try await PGConnection.connect(url: options.url, schema: schema, applicationName: "triton-bench")
+                let connection = try await PostgresSession.connect(url: options.url, schema: schema, applicationName: "triton-bench")
                 return { _ in
                     try await connection.command("INSERT INTO bare (payload) VALUES ($1::jsonb)", [payload])
                     return 1
@@ -147,7 +147,7 @@ public enum StoreBenchmark {
                 SET search_path TO \(schema);
                 SELECT append_events('bench-read-' || g, 0,
                     array_fill('BenchmarkEvent'::text, ARRAY[100]),
-                    array_fill(\(PGConnection.quoteLiteral(payload))::text, ARRAY[100]),
+                    array_fill(\(PostgresSession.quoteLiteral(payload))::text, ARRAY[100]),
                     array_fill('{"actor":"bench"}'::text, ARRAY[100]))
                 FROM generate_series(1, \((Int64(options.readEvents) - existing + 99) / 100)) AS g;
                 """

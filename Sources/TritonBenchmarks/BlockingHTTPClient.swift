@@ -111,7 +111,7 @@ final class BlockingHTTPClient: @unchecked Sendable {
             let line = try self.readLine()
             if line.isEmpty { break }
             if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...]).trimmingWhitespace()
+                headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             }
         }
         return (status, headers)

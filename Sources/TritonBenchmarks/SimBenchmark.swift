@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import KubeSim
 import TritonJSON
 
 /// Latency percentiles of one kind of request, in milliseconds.

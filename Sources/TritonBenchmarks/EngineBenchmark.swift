@@ -1,4 +1,3 @@
-import ArgumentParser
 import EventStore
 import Foundation
 import KubeSim
@@ -11,43 +10,49 @@ import TritonProjections
 import TritonSimAdapter
 
 /// `triton bench engine`: many concurrent flows end to end (runner with ownership locks, projector,
-/// PostgreSQL log, in-process simulated cluster at a high time scale).
-struct BenchEngine: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "engine",
-        abstract: "Flows completed per second, intent-to-event latency, projection lag and peak memory, with many concurrent flows."
-    )
+/// PostgreSQL log, in-process simulated cluster at a high time scale), each case in a throwaway schema.
+public enum EngineBenchmark {
+    public struct Options: Sendable {
+        public var url: String
+        /// Concurrent flows per case.
+        public var flows: [Int]
+        /// Pods per flow (a create in two auto batches).
+        public var podsPerFlow: Int
+        /// Simulated seconds per real second.
+        public var timeScale: Double
+        /// Milliseconds between runner ticks.
+        public var tickMs: Int
+        /// Seconds after which a case gives up.
+        public var timeout: Double
 
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
+        public init(url: String, flows: [Int] = [100, 1000], podsPerFlow: Int = 10, timeScale: Double = 50, tickMs: Int = 50, timeout: Double = 900) {
+            self.url = url
+            self.flows = flows
+            self.podsPerFlow = podsPerFlow
+            self.timeScale = timeScale
+            self.tickMs = tickMs
+            self.timeout = timeout
+        }
+    }
 
-    @Option(help: "Concurrent flows per case, comma-separated.")
-    var flows: String = "100,1000"
+    /// A case did not finish in time.
+    public struct Timeout: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
 
-    @Option(help: "Pods per flow (a create in two auto batches).")
-    var pods: Int = 10
+    public struct Case: Sendable, Codable, CustomStringConvertible {
+        public var flows: Int
+        public var podsPerFlow: Int
+        public var seconds: Double
+        public var flowsPerSecond: Double
+        public var intentToEventP50Ms: Double
+        public var intentToEventP99Ms: Double
+        public var projectionLagP50Ms: Double
+        public var projectionLagP99Ms: Double
+        public var events: Int64
 
-    @Option(help: "Simulated seconds per real second.")
-    var timeScale: Double = 50
-
-    @Option(help: "Milliseconds between runner ticks.")
-    var tickMs: Int = 50
-
-    @Option(help: "Give up on a case after this many seconds.")
-    var timeout: Double = 900
-
-    struct Case: Encodable, CustomStringConvertible {
-        var flows: Int
-        var podsPerFlow: Int
-        var seconds: Double
-        var flowsPerSecond: Double
-        var intentToEventP50Ms: Double
-        var intentToEventP99Ms: Double
-        var projectionLagP50Ms: Double
-        var projectionLagP99Ms: Double
-        var events: Int64
-
-        var description: String {
+        public var description: String {
             String(
                 format: "%5d flows × %d pods: %.1f s, %.2f flows/s; intent→event p50 %.1f ms p99 %.1f ms; event→projection lag p50 %.0f ms p99 %.0f ms; %lld events",
                 self.flows, self.podsPerFlow, self.seconds, self.flowsPerSecond, self.intentToEventP50Ms, self.intentToEventP99Ms,
@@ -56,51 +61,40 @@ struct BenchEngine: AsyncParsableCommand {
         }
     }
 
-    struct Report: Encodable, CustomStringConvertible {
-        var timeScale: Double
-        var cases: [Case]
-        var peakMemoryMB: Double
+    public struct Report: Sendable, Codable, CustomStringConvertible {
+        public var timeScale: Double
+        public var cases: [Case]
+        public var peakMemoryMB: Double
 
-        var description: String {
+        public var description: String {
             (["engine benchmark (in-process simulated cluster at time scale \(self.timeScale), PostgreSQL log, ownership locks)"]
                 + self.cases.map { "  \($0)" }
                 + [String(format: "  peak memory (max RSS) %.0f MB", self.peakMemoryMB)]).joined(separator: "\n")
         }
     }
 
-    func validate() throws {
-        guard !self.counts.isEmpty, self.counts.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--flows: give positive numbers, comma-separated (got '\(self.flows)')")
-        }
-        guard self.pods > 0 else { throw ValidationError("--pods: must be greater than 0") }
-        guard self.timeScale > 0 else { throw ValidationError("--time-scale: must be greater than 0") }
-        guard self.tickMs > 0 else { throw ValidationError("--tick-ms: must be greater than 0") }
-    }
-
-    var counts: [Int] { self.flows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-
-    func run() async throws {
+    /// Runs every case in turn; `progress` gets a line per case and every two seconds within one.
+    public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
         var cases: [Case] = []
-        for count in self.counts {
-            cases.append(try await self.measure(flows: count))
-            if !self.output.isJSON { self.output.progress("  \(cases.last!)") }
+        for count in options.flows {
+            cases.append(try await self.measure(flows: count, options, progress: progress))
+            progress("  \(cases.last!)")
         }
-        let report = Report(timeScale: self.timeScale, cases: cases, peakMemoryMB: Self.peakMemoryMB())
-        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+        return Report(timeScale: options.timeScale, cases: cases, peakMemoryMB: self.peakMemoryMB())
     }
 
-    private func measure(flows count: Int) async throws -> Case {
+    private static func measure(flows count: Int, _ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> Case {
         let schema = "bench_engine_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
         let store = try PostgresEventStore(
-            configuration: .init(url: try self.database.resolvedURL(), schema: schema, poolSize: 16, applicationName: "triton-bench")
+            configuration: .init(url: options.url, schema: schema, poolSize: 16, applicationName: "triton-bench")
         )
         defer { store.shutdown() }
         try await store.migrate()
-        self.output.progress("\(count) flows × \(self.pods) pods (schema \(schema))…")
+        progress("\(count) flows × \(options.podsPerFlow) pods (schema \(schema))…")
 
         var simLogger = Logger(label: "triton.sim")
         simLogger.logLevel = .critical
-        var simConfiguration = SimConfiguration(port: 0, timeScale: self.timeScale, seed: 1)
+        var simConfiguration = SimConfiguration(port: 0, timeScale: options.timeScale, seed: 1)
         simConfiguration.watchHistorySize = 1000
         let cluster = SimulatedCluster(configuration: simConfiguration, logger: simLogger)
         try cluster.create(.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "bench"]])
@@ -108,7 +102,7 @@ struct BenchEngine: AsyncParsableCommand {
         let locks = PostgresAdvisoryLocks(store: store)
         let runner = FlowRunner(
             worker: FlowWorker(handler: handler, cluster: SimClusterPort(cluster: cluster), clock: { cluster.clock.date(at: cluster.now) }),
-            tickInterval: .milliseconds(self.tickMs), ownership: locks
+            tickInterval: .milliseconds(options.tickMs), ownership: locks
         )
         let projector = FlowProjector(store: store)
         let lags = Samples()
@@ -135,7 +129,7 @@ struct BenchEngine: AsyncParsableCommand {
 
         let latencies = Samples()
         let started = ContinuousClock.now
-        let pods = self.pods
+        let pods = options.podsPerFlow
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             func add() {
@@ -161,11 +155,11 @@ struct BenchEngine: AsyncParsableCommand {
         }
         var lastReport = ContinuousClock.now
         while runner.finishedFlows.count < count {
-            guard ContinuousClock.now - started < .seconds(self.timeout) else {
-                throw ValidationError("timeout: \(runner.finishedFlows.count)/\(count) flows finished after \(self.timeout) s")
+            guard ContinuousClock.now - started < .seconds(options.timeout) else {
+                throw EngineBenchmark.Timeout("timeout: \(runner.finishedFlows.count)/\(count) flows finished after \(options.timeout) s")
             }
             if ContinuousClock.now - lastReport > .seconds(2) {
-                self.output.progress("  finished \(runner.finishedFlows.count)/\(count)")
+                progress("  finished \(runner.finishedFlows.count)/\(count)")
                 lastReport = ContinuousClock.now
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -185,7 +179,7 @@ struct BenchEngine: AsyncParsableCommand {
         )
     }
 
-    static func peakMemoryMB() -> Double {
+    public static func peakMemoryMB() -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux

@@ -1,0 +1,88 @@
+import Foundation
+import KubeClient
+import KubeSim
+import Logging
+import TritonAPI
+
+extension TritonServer {
+    /// Everything `triton serve` decides from its flags: where the log is, which cluster to drive,
+    /// where the APIs listen, who may call them, how often the flows step.
+    public struct Configuration: Sendable {
+        public enum Database: Sendable {
+            /// An existing PostgreSQL (`postgres://…` or `key=value`).
+            case url(String)
+            /// A private PostgreSQL started (and stopped) by the server from the installed binaries.
+            case embedded(dataDirectory: String, port: Int)
+        }
+
+        public enum Cluster: Sendable {
+            /// The simulated cluster, in this process; its API listens on loopback for kubectl and the CLI.
+            case simulated(SimConfiguration, namespaces: [String])
+            /// A Kubernetes API server, through the Kubernetes client (kubeconfig, in-cluster, or a URL).
+            case kubernetes(KubeClient.Configuration)
+        }
+
+        public var database: Database
+        /// Schema holding Triton's tables.
+        public var schema: String
+        public var cluster: Cluster
+        /// Address both APIs listen on.
+        public var host: String
+        /// Port of the REST API (0 picks a free one).
+        public var httpPort: Int
+        /// Port of the gRPC API (0 picks a free one).
+        public var grpcPort: Int
+        /// Certificate chain and key: REST over TLS (HTTP/2 and HTTP/1.1 by ALPN) and gRPC over TLS.
+        public var tls: TritonAPI.TLSFiles?
+        /// Bearer tokens and their roles; `nil` leaves the API open (every caller an admin).
+        public var tokensFile: String?
+        /// Time between two steps of the active flows.
+        public var tickInterval: Duration
+        public var logLevel: Logger.Level
+
+        public init(
+            database: Database, schema: String = "triton", cluster: Cluster, host: String = "127.0.0.1", httpPort: Int = 8088,
+            grpcPort: Int = 8099, tls: TritonAPI.TLSFiles? = nil, tokensFile: String? = nil, tickInterval: Duration = .milliseconds(100),
+            logLevel: Logger.Level = .info
+        ) {
+            self.database = database
+            self.schema = schema
+            self.cluster = cluster
+            self.host = host
+            self.httpPort = httpPort
+            self.grpcPort = grpcPort
+            self.tls = tls
+            self.tokensFile = tokensFile
+            self.tickInterval = tickInterval
+            self.logLevel = logLevel
+        }
+    }
+
+    /// Where the server's lines go: what it is doing for people (standard output by default) and the
+    /// problems it retries (standard error by default).
+    public struct Output: Sendable {
+        public var info: @Sendable (String) -> Void
+        public var problem: @Sendable (String) -> Void
+
+        public init(info: @escaping @Sendable (String) -> Void, problem: @escaping @Sendable (String) -> Void) {
+            self.info = info
+            self.problem = problem
+        }
+
+        public static let standard = Output(
+            info: { line in
+                print(line)
+                fflush(nil)
+            },
+            problem: { line in FileHandle.standardError.write(Data("triton serve: \(line)\n".utf8)) }
+        )
+    }
+
+    /// What a started server tells its caller before it runs (e.g. for the CLI's state file).
+    public struct Started: Sendable {
+        public var databaseURL: String
+        public var schema: String
+        /// The API server of the in-process simulated cluster, when the server runs one.
+        public var kubeServer: String?
+    }
+}

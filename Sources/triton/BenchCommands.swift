@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import TritonBenchmarks
+
+/// `triton bench …`: the benchmarks of the `TritonBenchmarks` target, each printing its figures (text,
+/// or JSON with `--output json`) and its progress on standard error.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print their figures.",
+        subcommands: [BenchStore.self, BenchSim.self, BenchEngine.self]
+    )
+}
+
+struct BenchStore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Append and read throughput of the event log, against plain INSERTs on the same server."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Seconds per measured case.")
+    var seconds: Double = 5
+
+    @Option(help: "Events to read back for the global-read figure.")
+    var readEvents: Int = 200_000
+
+    func validate() throws {
+        guard self.seconds > 0 else { throw ValidationError("--seconds: must be greater than 0") }
+        guard self.readEvents > 0 else { throw ValidationError("--read-events: must be greater than 0") }
+    }
+
+    func run() async throws {
+        let output = self.output
+        let report = try await StoreBenchmark.run(
+            .init(url: try self.database.resolvedURL(), seconds: self.seconds, readEvents: self.readEvents)
+        ) { line in output.progress(line) }
+        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+    }
+}
+
+struct BenchSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "List/get/patch latency and watch throughput of the simulated cluster at scale."
+    )
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "CloneSets to create.")
+    var cloneSets: Int = 500
+
+    @Option(help: "Pods per CloneSet.")
+    var podsPerCloneSet: Int = 20
+
+    @Option(help: "Concurrent pod watchers.")
+    var watchers: Int = 4
+
+    @Option(help: "Requests measured per kind.")
+    var samples: Int = 500
+
+    func validate() throws {
+        guard self.cloneSets > 0, self.podsPerCloneSet > 0 else { throw ValidationError("--clone-sets and --pods-per-clone-set: must be greater than 0") }
+        guard self.watchers >= 0 else { throw ValidationError("--watchers: must not be negative") }
+        guard self.samples > 0 else { throw ValidationError("--samples: must be greater than 0") }
+    }
+
+    func run() async throws {
+        let output = self.output
+        let report = try await SimBenchmark.run(
+            cloneSets: self.cloneSets, podsPerCloneSet: self.podsPerCloneSet, watchers: self.watchers, samples: self.samples
+        ) { line in output.progress(line) }
+        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+    }
+}
+
+struct BenchEngine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Flows completed per second, intent-to-event latency, projection lag and peak memory, with many concurrent flows."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Concurrent flows per case, comma-separated.")
+    var flows: String = "100,1000"
+
+    @Option(help: "Pods per flow (a create in two auto batches).")
+    var pods: Int = 10
+
+    @Option(help: "Simulated seconds per real second.")
+    var timeScale: Double = 50
+
+    @Option(help: "Milliseconds between runner ticks.")
+    var tickMs: Int = 50
+
+    @Option(help: "Give up on a case after this many seconds.")
+    var timeout: Double = 900
+
+    var counts: [Int] { self.flows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !self.counts.isEmpty, self.counts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--flows: give positive numbers, comma-separated (got '\(self.flows)')")
+        }
+        guard self.pods > 0 else { throw ValidationError("--pods: must be greater than 0") }
+        guard self.timeScale > 0 else { throw ValidationError("--time-scale: must be greater than 0") }
+        guard self.tickMs > 0 else { throw ValidationError("--tick-ms: must be greater than 0") }
+    }
+
+    func run() async throws {
+        let output = self.output
+        let options = EngineBenchmark.Options(
+            url: try self.database.resolvedURL(), flows: self.counts, podsPerFlow: self.pods, timeScale: self.timeScale,
+            tickMs: self.tickMs, timeout: self.timeout
+        )
+        let report = try await EngineBenchmark.run(options) { line in output.progress(line) }
+        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+    }
+}
