@@ -11,7 +11,7 @@ final class SimEngine: Sendable {
     let clock: any SimClock
     let wake: WakeSignal
     private let changes: Mutex<[StoreChange]>
-    private let core: Mutex<EngineCore>
+    private let controllers: Mutex<Controllers>
 
     init(store: ObjectStore, api: KubeAPI, configuration: SimConfiguration, logger: Logger) {
         self.store = store
@@ -19,7 +19,7 @@ final class SimEngine: Sendable {
         let wake = WakeSignal()
         self.wake = wake
         self.changes = Mutex([])
-        self.core = Mutex(EngineCore(store: store, api: api, configuration: configuration, logger: logger))
+        self.controllers = Mutex(Controllers(store: store, api: api, configuration: configuration, logger: logger))
         store.addListener { [weak self] change in
             guard let self else { return }
             self.changes.withLock { $0.append(change) }
@@ -29,13 +29,13 @@ final class SimEngine: Sendable {
 
     /// Creates the built-in objects (namespaces, nodes).
     func bootstrap() {
-        self.core.withLock { $0.bootstrap() }
+        self.controllers.withLock { $0.bootstrap() }
     }
 
     /// Processes queued changes and due timers at the clock's current time.
     func step() {
-        self.core.withLock { core in
-            core.now = self.clock.now()
+        self.controllers.withLock { controllers in
+            controllers.now = self.clock.now()
             var rounds = 0
             while true {
                 let batch = self.changes.withLock { pending -> [StoreChange] in
@@ -43,18 +43,18 @@ final class SimEngine: Sendable {
                     pending.removeAll(keepingCapacity: true)
                     return b
                 }
-                core.observe(batch)
-                core.fireDueTimers()
-                core.reconcileDirty()
+                controllers.observe(batch)
+                controllers.fireDueTimers()
+                controllers.reconcileDirty()
                 rounds += 1
                 let more = self.changes.withLock { !$0.isEmpty }
-                if (!more && !core.hasDirtyWork) || rounds >= 100 { break }
+                if (!more && !controllers.hasDirtyWork) || rounds >= 100 { break }
             }
         }
     }
 
     /// The simulated time of the next timer, if any.
-    var nextDue: Double? { self.core.withLock { $0.timers.nextDue } }
+    var nextDue: Double? { self.controllers.withLock { $0.timers.nextDue } }
 
     /// Steps the engine whenever something changes or a timer is due, until cancelled.
     func run() async {

@@ -3,7 +3,7 @@ import TritonJSON
 
 /// The OpenKruise CloneSet controller (v1alpha1 semantics): scale, podsToDelete, partition,
 /// maxSurge / maxUnavailable, paused, ReCreate updates, revisions and status.
-extension EngineCore {
+extension Controllers {
     static let revisionLabel = "controller-revision-hash"
     static let templateHashLabel = "pod-template-hash"
     static let instanceIDLabel = "apps.kruise.io/cloneset-instance-id"

@@ -21,7 +21,7 @@ struct ObjectKey: Hashable, Sendable, Comparable {
 }
 
 /// The controllers' state and logic. Owned by ``SimEngine`` and only used under its lock.
-final class EngineCore {
+final class Controllers {
     enum TimerAction {
         case pod(uid: String, generation: Int, PodStep)
         case resyncCloneSet(ObjectKey)

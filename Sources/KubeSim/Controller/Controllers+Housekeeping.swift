@@ -1,7 +1,7 @@
 import TritonJSON
 
 /// The endpoints controller, the garbage collector (owner references) and the namespace controller.
-extension EngineCore {
+extension Controllers {
     // MARK: - Endpoints
 
     /// Endpoints list only Ready, non-terminating pods as `addresses`; others are `notReadyAddresses`.
