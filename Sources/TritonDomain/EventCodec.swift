@@ -117,9 +117,9 @@ public enum ISO8601Milliseconds {
     }
 }
 
-extension DeployFlow.Event: Codable {
+extension DeployFlow.Event: Codable, TaggedEvent {
     /// Every payload type, for decoding by type name.
-    public static let payloadTypes: [any DeployFlowEventPayload.Type] = [
+    public static let payloadTypes: [any EventPayload.Type] = [
         DeployFlow.FlowCreated.self, DeployFlow.FlowInitializing.self, DeployFlow.WorkloadObserved.self,
         DeployFlow.PodObserved.self, DeployFlow.PodAssigned.self, DeployFlow.BatchStarted.self,
         DeployFlow.BatchPhaseChanged.self, DeployFlow.PullOutStarted.self, DeployFlow.DeletionRequested.self,
@@ -158,45 +158,72 @@ extension DeployFlow.Event: Codable {
         }
     }
 
+    public var erasedPayload: any EventPayload { self.payload }
+
+    public static func wrap(_ payload: any EventPayload) -> DeployFlow.Event? {
+        (payload as? any DeployFlowEventPayload)?.event
+    }
+
+    /// Decodes `{"type": …, "data": {…}}`.
+    public init(from decoder: any Decoder) throws { self = try Self.decodeTagged(from: decoder) }
+
+    /// Encodes `{"type": …, "data": {…}}`.
+    public func encode(to encoder: any Encoder) throws { try self.encodeTagged(to: encoder) }
+}
+
+/// An event enum whose every case wraps one payload type: stored as the payload's type name and its
+/// JSON (`encodedData`), or in one JSON object `{"type": …, "data": {…}}` (`Codable`).
+public protocol TaggedEvent: Sendable {
+    /// Every payload type, for decoding by type name.
+    static var payloadTypes: [any EventPayload.Type] { get }
+    /// The payload of the event.
+    var erasedPayload: any EventPayload { get }
+    /// The event that wraps `payload`, or `nil` when it is not one of this enum's payloads.
+    static func wrap(_ payload: any EventPayload) -> Self?
+}
+
+private enum TaggedEventKeys: String, CodingKey { case type, data }
+
+extension TaggedEvent {
     /// The stored event type, e.g. `"BatchStarted"`.
-    public var typeName: String { type(of: self.payload).typeName }
+    public var typeName: String { type(of: self.erasedPayload).typeName }
 
     /// The payload as JSON (sorted keys, ISO-8601 millisecond dates): the stored `data`.
     public func encodedData() throws -> Data {
-        try EventJSON.makeEncoder().encode(self.payload)
+        try EventJSON.makeEncoder().encode(self.erasedPayload)
     }
 
     /// Rebuilds an event from its stored type name and `data`.
-    public static func decode(type: String, data: Data) throws -> DeployFlow.Event {
-        guard let payloadType = Self.payloadTypes.first(where: { $0.typeName == type }) else {
-            throw UnknownEventType(type: type)
+    public static func decode(type: String, data: Data) throws -> Self {
+        func open<P: EventPayload>(_: P.Type) throws -> any EventPayload {
+            try EventJSON.makeDecoder().decode(P.self, from: data)
         }
-        return try Self.decodePayload(payloadType, data: data)
+        return try Self.wrapping(type: type) { try open($0) }
     }
-
-    private static func decodePayload<P: DeployFlowEventPayload>(_: P.Type, data: Data) throws -> DeployFlow.Event {
-        try EventJSON.makeDecoder().decode(P.self, from: data).event
-    }
-
-    private enum CodingKeys: String, CodingKey { case type, data }
 
     /// Decodes `{"type": …, "data": {…}}`.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
+    public static func decodeTagged(from decoder: any Decoder) throws -> Self {
+        let container = try decoder.container(keyedBy: TaggedEventKeys.self)
         let type = try container.decode(String.self, forKey: .type)
-        guard let payloadType = Self.payloadTypes.first(where: { $0.typeName == type }) else {
-            throw UnknownEventType(type: type)
+        func open<P: EventPayload>(_: P.Type) throws -> any EventPayload {
+            try container.decode(P.self, forKey: .data)
         }
-        func open<P: DeployFlowEventPayload>(_: P.Type) throws -> DeployFlow.Event {
-            try container.decode(P.self, forKey: .data).event
-        }
-        self = try open(payloadType)
+        return try Self.wrapping(type: type) { try open($0) }
     }
 
     /// Encodes `{"type": …, "data": {…}}`.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
+    public func encodeTagged(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TaggedEventKeys.self)
         try container.encode(self.typeName, forKey: .type)
-        try container.encode(self.payload, forKey: .data)
+        try container.encode(self.erasedPayload, forKey: .data)
+    }
+
+    private static func wrapping(
+        type: String, _ decode: (any EventPayload.Type) throws -> any EventPayload
+    ) throws -> Self {
+        guard let payloadType = Self.payloadTypes.first(where: { $0.typeName == type }),
+            let event = Self.wrap(try decode(payloadType))
+        else { throw UnknownEventType(type: type) }
+        return event
     }
 }

@@ -258,8 +258,8 @@ public protocol InstanceEventPayload: EventPayload {
     var event: Instance.Event { get }
 }
 
-extension Instance.Event: Codable {
-    public static let payloadTypes: [any InstanceEventPayload.Type] = [
+extension Instance.Event: Codable, TaggedEvent {
+    public static let payloadTypes: [any EventPayload.Type] = [
         Instance.FlowBegan.self, Instance.FlowEnded.self, Instance.DeletionRequested.self, Instance.Deleted.self,
     ]
 
@@ -272,40 +272,13 @@ extension Instance.Event: Codable {
         }
     }
 
-    /// The stored event type.
-    public var typeName: String { type(of: self.payload).typeName }
+    public var erasedPayload: any EventPayload { self.payload }
 
-    /// The payload as JSON: the stored `data`.
-    public func encodedData() throws -> Data { try EventJSON.makeEncoder().encode(self.payload) }
-
-    /// Rebuilds an event from its stored type name and `data`.
-    public static func decode(type: String, data: Data) throws -> Instance.Event {
-        guard let payloadType = Self.payloadTypes.first(where: { $0.typeName == type }) else {
-            throw UnknownEventType(type: type)
-        }
-        func open<P: InstanceEventPayload>(_: P.Type) throws -> Instance.Event {
-            try EventJSON.makeDecoder().decode(P.self, from: data).event
-        }
-        return try open(payloadType)
+    public static func wrap(_ payload: any EventPayload) -> Instance.Event? {
+        (payload as? any InstanceEventPayload)?.event
     }
 
-    private enum CodingKeys: String, CodingKey { case type, data }
+    public init(from decoder: any Decoder) throws { self = try Self.decodeTagged(from: decoder) }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let type = try container.decode(String.self, forKey: .type)
-        guard let payloadType = Self.payloadTypes.first(where: { $0.typeName == type }) else {
-            throw UnknownEventType(type: type)
-        }
-        func open<P: InstanceEventPayload>(_: P.Type) throws -> Instance.Event {
-            try container.decode(P.self, forKey: .data).event
-        }
-        self = try open(payloadType)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.typeName, forKey: .type)
-        try container.encode(self.payload, forKey: .data)
-    }
+    public func encode(to encoder: any Encoder) throws { try self.encodeTagged(to: encoder) }
 }

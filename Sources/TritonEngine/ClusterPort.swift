@@ -57,35 +57,12 @@ public struct ClusterWorkload: Sendable, Hashable {
     public var podsToDelete: [String]
     /// The image of the template's first container.
     public var image: String?
-    public var status: Status
-
-    /// `status` of the CloneSet.
-    public struct Status: Sendable, Hashable {
-        public var observedGeneration: Int
-        public var replicas: Int
-        public var readyReplicas: Int
-        public var updatedReplicas: Int
-        public var updatedReadyReplicas: Int
-        public var updateRevision: String?
-        public var currentRevision: String?
-
-        public init(
-            observedGeneration: Int = 0, replicas: Int = 0, readyReplicas: Int = 0, updatedReplicas: Int = 0,
-            updatedReadyReplicas: Int = 0, updateRevision: String? = nil, currentRevision: String? = nil
-        ) {
-            self.observedGeneration = observedGeneration
-            self.replicas = replicas
-            self.readyReplicas = readyReplicas
-            self.updatedReplicas = updatedReplicas
-            self.updatedReadyReplicas = updatedReadyReplicas
-            self.updateRevision = updateRevision
-            self.currentRevision = currentRevision
-        }
-    }
+    /// `status` of the CloneSet, which is what the flow is told about the workload.
+    public var status: WorkloadObservation
 
     public init(
         uid: String = "", resourceVersion: String, generation: Int, replicas: Int, partition: Int?, paused: Bool,
-        podsToDelete: [String], image: String?, status: Status
+        podsToDelete: [String], image: String?, status: WorkloadObservation
     ) {
         self.uid = uid
         self.resourceVersion = resourceVersion
@@ -99,65 +76,33 @@ public struct ClusterWorkload: Sendable, Hashable {
     }
 
     /// What the flow is told about the workload.
-    public var observation: WorkloadObservation {
-        WorkloadObservation(
-            exists: true, replicas: self.status.replicas, readyReplicas: self.status.readyReplicas,
-            updatedReplicas: self.status.updatedReplicas, updatedReadyReplicas: self.status.updatedReadyReplicas,
-            updateRevision: self.status.updateRevision, currentRevision: self.status.currentRevision,
-            observedGeneration: self.status.observedGeneration
-        )
-    }
+    public var observation: WorkloadObservation { self.status }
 }
 
-/// A pod of the instance as the engine sees it.
+/// A pod of the instance as the engine sees it: its identity in the API server and its state, read
+/// through (`pod.phase`, `pod.gate`, …). `state.isUpdated` is only meaningful after
+/// ``observation(updateRevision:)``, which compares the pod's revision with the CloneSet's.
+@dynamicMemberLookup
 public struct ClusterPod: Sendable, Hashable {
-    public var name: String
     public var uid: String
     public var resourceVersion: String
-    /// The `controller-revision-hash` label.
-    public var revision: String?
-    public var phase: PodPhase
-    /// PodScheduled is True.
-    public var scheduled: Bool
-    /// ContainersReady is True.
-    public var containersReady: Bool
-    /// Ready is True.
-    public var ready: Bool
-    /// The `apps.triton.io/ready` condition.
-    public var gate: GateStatus
-    /// The first container waiting reason, if any container is waiting.
-    public var waitingReason: String?
-    /// Sum over the containers.
-    public var restartCount: Int
-    /// The pod has a deletion timestamp.
-    public var terminating: Bool
+    public var state: PodObservation
 
-    public init(
-        name: String, uid: String = "", resourceVersion: String = "", revision: String?, phase: PodPhase, scheduled: Bool,
-        containersReady: Bool, ready: Bool, gate: GateStatus, waitingReason: String?, restartCount: Int, terminating: Bool
-    ) {
-        self.name = name
+    public init(uid: String = "", resourceVersion: String = "", state: PodObservation) {
         self.uid = uid
         self.resourceVersion = resourceVersion
-        self.revision = revision
-        self.phase = phase
-        self.scheduled = scheduled
-        self.containersReady = containersReady
-        self.ready = ready
-        self.gate = gate
-        self.waitingReason = waitingReason
-        self.restartCount = restartCount
-        self.terminating = terminating
+        self.state = state
+    }
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<PodObservation, Value>) -> Value {
+        self.state[keyPath: keyPath]
     }
 
     /// What the flow is told about the pod; `updateRevision` is the CloneSet's `status.updateRevision`.
     public func observation(updateRevision: String?) -> PodObservation {
-        PodObservation(
-            name: self.name, revision: self.revision,
-            isUpdated: updateRevision != nil && self.revision == updateRevision, phase: self.phase,
-            scheduled: self.scheduled, containersReady: self.containersReady, ready: self.ready, gate: self.gate,
-            waitingReason: self.waitingReason, restartCount: self.restartCount, terminating: self.terminating
-        )
+        var observation = self.state
+        observation.isUpdated = updateRevision != nil && self.state.revision == updateRevision
+        return observation
     }
 }
 

@@ -125,14 +125,15 @@ public enum CloneSetMapping {
             paused: spec[path: ["updateStrategy", "paused"]]?.boolValue ?? false,
             podsToDelete: (spec[path: ["scaleStrategy", "podsToDelete"]]?.arrayValue ?? []).compactMap(\.stringValue),
             image: spec[path: ["template", "spec", "containers"]]?.arrayValue?.first?["image"]?.stringValue,
-            status: ClusterWorkload.Status(
-                observedGeneration: status["observedGeneration"]?.intValue ?? 0,
+            status: WorkloadObservation(
+                exists: true,
                 replicas: status["replicas"]?.intValue ?? 0,
                 readyReplicas: status["readyReplicas"]?.intValue ?? 0,
                 updatedReplicas: status["updatedReplicas"]?.intValue ?? 0,
                 updatedReadyReplicas: status["updatedReadyReplicas"]?.intValue ?? 0,
                 updateRevision: status["updateRevision"]?.stringValue,
-                currentRevision: status["currentRevision"]?.stringValue
+                currentRevision: status["currentRevision"]?.stringValue,
+                observedGeneration: status["observedGeneration"]?.intValue ?? 0
             )
         )
     }
@@ -151,18 +152,21 @@ public enum CloneSetMapping {
         let statuses = object[path: ["status", "containerStatuses"]]?.arrayValue ?? []
         let deletionTimestamp = object[path: ["metadata", "deletionTimestamp"]]
         return ClusterPod(
-            name: object[path: ["metadata", "name"]]?.stringValue ?? "",
             uid: object[path: ["metadata", "uid"]]?.stringValue ?? "",
             resourceVersion: object[path: ["metadata", "resourceVersion"]]?.stringValue ?? "",
-            revision: object[path: ["metadata", "labels", "controller-revision-hash"]]?.stringValue,
-            phase: PodPhase(rawValue: object[path: ["status", "phase"]]?.stringValue ?? "Pending") ?? .unknown,
-            scheduled: condition("PodScheduled") == "True",
-            containersReady: condition("ContainersReady") == "True",
-            ready: condition("Ready") == "True",
-            gate: gate,
-            waitingReason: statuses.lazy.compactMap { $0[path: ["state", "waiting", "reason"]]?.stringValue }.first,
-            restartCount: statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) },
-            terminating: deletionTimestamp.map { !$0.isNull } ?? false
+            state: PodObservation(
+                name: object[path: ["metadata", "name"]]?.stringValue ?? "",
+                revision: object[path: ["metadata", "labels", "controller-revision-hash"]]?.stringValue,
+                isUpdated: false,
+                phase: PodPhase(rawValue: object[path: ["status", "phase"]]?.stringValue ?? "Pending") ?? .unknown,
+                scheduled: condition("PodScheduled") == "True",
+                containersReady: condition("ContainersReady") == "True",
+                ready: condition("Ready") == "True",
+                gate: gate,
+                waitingReason: statuses.lazy.compactMap { $0[path: ["state", "waiting", "reason"]]?.stringValue }.first,
+                restartCount: statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) },
+                terminating: deletionTimestamp.map { !$0.isNull } ?? false
+            )
         )
     }
 }
