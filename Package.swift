@@ -125,8 +125,8 @@ let package = Package(
         .target(
             name: "TritonServer",
             dependencies: [
-                "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim", "TritonSimAdapter",
-                "KubeClient", "TritonKubeAdapter", "TritonAPI",
+                "EventStore", "PostgresStore", "TritonDomain", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim",
+                "TritonSimAdapter", "KubeClient", "TritonKubeAdapter", "TritonAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -152,7 +152,7 @@ let package = Package(
             name: "triton",
             dependencies: [
                 "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim", "TritonSimAdapter",
-                "KubeClient", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks",
+                "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

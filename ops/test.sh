@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops/deps.sh
+ops/check-architecture.py
 PGROOT=${TRITON_TEST_PGROOT:-/tmp/triton-test-pg}
 PGPORT=${TRITON_TEST_PGPORT:-54329}
 cleanup() { ops/pg.sh stop "$PGROOT" || true; }
