@@ -206,6 +206,9 @@ let package = Package(
             name: "TritonAPITests",
             dependencies: [
                 "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON",
+                "TritonGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TritonDomain
+import TritonEngine
 
 /// An error reply: `{"code", "message", "field"}` with an HTTP status.
 public struct APIError: Error, Sendable, CustomStringConvertible {
@@ -11,12 +12,20 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var code: String
     public var message: String
     public var field: String?
+    /// The authorization rule that refused the request (`role`, `canary-approval`, `four-eyes`, …).
+    public var rule: String?
 
-    public init(_ status: HTTPResponse.Status, code: String, field: String? = nil, _ message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, field: String? = nil, rule: String? = nil, _ message: String) {
         self.status = status
         self.code = code
         self.field = field
+        self.rule = rule
         self.message = message
+    }
+
+    /// A refusal of the authorization policy: 403 `forbidden` with the rule named.
+    init(_ denied: IntentDenied) {
+        self.init(.forbidden, code: "forbidden", rule: denied.rule.rawValue, denied.description)
     }
 
     public var description: String { "\(self.status.code) \(self.code)\(self.field.map { " \($0)" } ?? ""): \(self.message)" }
@@ -36,7 +45,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case .invalidField, .invalidBatch, .flowNotRollbackable: status = .unprocessableContent
         case .unknownFlow, .notCreated: status = .notFound
         case .alreadyExists, .flowFinished, .paused, .notPaused, .nothingToAdvance, .nothingToDo, .activeFlowExists, .notActiveFlow,
-            .instanceDeleting:
+            .instanceDeleting, .notEmergency, .alreadyReviewed:
             status = .conflict
         }
         self.init(status, code: rejection.code.rawValue, field: rejection.field, rejection.reason)
@@ -46,10 +55,11 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         var code: String
         var message: String
         var field: String?
+        var rule: String?
     }
 
     var response: Response {
-        let data = (try? JSONEncoder().encode(Body(code: self.code, message: self.message, field: self.field))) ?? Data()
+        let data = (try? JSONEncoder().encode(Body(code: self.code, message: self.message, field: self.field, rule: self.rule))) ?? Data()
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if self.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"triton\"" }
@@ -76,6 +86,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response
         } catch let rejection as DomainRejection {
             return APIError(rejection).response
+        } catch let denied as IntentDenied {
+            return APIError(denied).response
         } catch let error as HTTPError {
             return APIError(error.status, code: error.status.code == 404 ? "notFound" : "httpError", error.body ?? error.status.reasonPhrase)
                 .response

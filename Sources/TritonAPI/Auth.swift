@@ -3,45 +3,20 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-
-/// What a caller may do. `admin` may do everything; `deployer` creates and controls flows;
-/// `approver` says next/continue on canary batches; every role may read.
-public enum Role: String, Sendable, Codable, CaseIterable {
-    case viewer, deployer, approver, admin
-}
-
-/// The caller of a request.
-public struct APIUser: Sendable, Equatable {
-    public var name: String
-    public var roles: Set<Role>
-
-    public init(name: String, roles: Set<Role>) {
-        self.name = name
-        self.roles = roles
-    }
-
-    func has(_ role: Role) -> Bool { self.roles.contains(.admin) || self.roles.contains(role) || role == .viewer }
-
-    /// Throws 403 (gRPC: PERMISSION_DENIED) naming the missing role.
-    func require(_ role: Role, for what: String) throws {
-        guard self.has(role) else {
-            let held = self.roles.map(\.rawValue).sorted().joined(separator: ", ")
-            throw APIError(.forbidden, code: "forbidden", "\(what) needs the \(role.rawValue) role; \(self.name) has \(held.isEmpty ? "none" : held)")
-        }
-    }
-}
+import TritonDomain
+import TritonEngine
 
 /// Bearer tokens → users and roles, from a tokens file:
 /// `{"tokens": [{"token": "…", "user": "alice", "roles": ["deployer", "approver"]}]}`.
 /// Without one the API is open: every caller is an admin named by `X-Triton-User` (or `anonymous`).
 public struct Authenticator: Sendable {
-    private let users: [String: APIUser]?
+    private let users: [String: Principal]?
 
     public var isOpen: Bool { self.users == nil }
 
     public static let open = Authenticator(users: nil)
 
-    init(users: [String: APIUser]?) { self.users = users }
+    init(users: [String: Principal]?) { self.users = users }
 
     public init(tokensFile path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -61,7 +36,7 @@ public struct Authenticator: Sendable {
         } catch {
             throw APIConfigurationError("--tokens-file: \(path) is not {\"tokens\": [{\"token\", \"user\", \"roles\"}]}")
         }
-        var users: [String: APIUser] = [:]
+        var users: [String: Principal] = [:]
         for (index, entry) in file.tokens.enumerated() {
             var roles: Set<Role> = []
             for name in entry.roles {
@@ -75,15 +50,15 @@ public struct Authenticator: Sendable {
             guard entry.token.count >= 8 else {
                 throw APIConfigurationError("--tokens-file: tokens[\(index)].token: must be at least 8 characters")
             }
-            users[entry.token] = APIUser(name: entry.user, roles: roles)
+            users[entry.token] = Principal(name: entry.user, roles: roles)
         }
         self.users = users
     }
 
     /// The caller, from `Authorization: Bearer …` (gRPC: the `authorization` metadata).
-    public func user(authorization: String?, userHeader: String?) throws -> APIUser {
+    public func user(authorization: String?, userHeader: String?) throws -> Principal {
         guard let users = self.users else {
-            return APIUser(name: userHeader?.nilIfEmpty ?? "anonymous", roles: [.admin])
+            return Principal(name: userHeader?.nilIfEmpty ?? "anonymous", roles: [.admin])
         }
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else {
             throw APIError(.unauthorized, code: "unauthenticated", "send Authorization: Bearer <token>")
@@ -103,7 +78,7 @@ public struct APIConfigurationError: Error, CustomStringConvertible {
 public struct APIContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var remoteAddress: SocketAddress?
-    public var user = APIUser(name: "anonymous", roles: [])
+    public var user = Principal(name: "anonymous", roles: [])
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -111,8 +86,17 @@ public struct APIContext: RequestContext, RemoteAddressRequestContext {
     }
 
     /// Throws 403 naming the missing role.
-    func require(_ role: Role, for what: String) throws {
+    func require(_ role: Role, for what: String) throws(IntentDenied) {
         try self.user.require(role, for: what)
+    }
+
+    /// Who asks and why, for the intent layer: the authenticated principal, never a claimed name.
+    func caller(_ request: Request, reason: String?) -> Intents.Caller {
+        Intents.Caller(
+            self.user, reason: reason ?? request.headers[HTTPField.Name("X-Triton-Reason")!],
+            requestID: request.headers[HTTPField.Name("X-Request-ID")!] ?? self.id, clientAddress: self.clientAddress,
+            source: request.headers[HTTPField.Name("X-Triton-Client")!] == "cli" ? .cli : .api
+        )
     }
 
     var clientAddress: String? {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostgresStore
+import TritonEngine
 
 extension TritonAPI {
     /// Runs a POST once per `Idempotency-Key` (per caller and path): a retry with the same key and body

@@ -10,6 +10,9 @@ import TritonEngine
 import TritonJSON
 import TritonProjections
 
+// The flow routes: transport only. Each decodes the request, calls the intent layer (which validates,
+// authorizes and records the principal as the actor) and encodes the flow it answers with.
+
 extension TritonAPI {
     @Sendable func listFlows(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "listing flows")
@@ -34,39 +37,32 @@ extension TritonAPI {
         return try Self.encode(["deploys": flows])
     }
 
-    /// A flow as the log has it now (folded from its stream, never behind).
-    func flowState(_ context: APIContext) async throws -> DeployFlow.State {
+    /// The flow of the route, as the log has it now (never behind), with who did what.
+    func flowRecord(_ context: APIContext) async throws -> FlowRecord {
         let namespace = try context.parameters.require("namespace")
         let name = try context.parameters.require("name")
-        let (state, _) = try await self.handler.load(DeployFlow.self, stream: Streams.flow(FlowID(name)))
-        guard let spec = state.spec, spec.instance.namespace == namespace else {
-            throw APIError.notFound("name", "no deployflow \(name) in namespace \(namespace)")
+        do {
+            return try await self.intents.flow(FlowID(name), namespace: namespace)
+        } catch let rejection as DomainRejection where rejection.code == .unknownFlow {
+            throw APIError.notFound("name", rejection.reason)
         }
-        return state
+    }
+
+    /// The flow as a reply shows it to this caller: with who did what and the caller's allowed actions.
+    func status(_ record: FlowRecord, for context: APIContext) -> FlowStatus {
+        FlowStatus(record: record, allowedActions: self.intents.allowedActions(record, context.user))
     }
 
     @Sendable func getFlow(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "reading a flow")
-        return try Self.encode(FlowStatus(state: try await self.flowState(context)))
-    }
-
-    func metadata(_ request: Request, _ context: APIContext, reason: String?) -> EventMetadata {
-        EventMetadata(
-            actor: context.user.name,
-            reason: reason ?? request.headers[HTTPField.Name("X-Triton-Reason")!],
-            requestID: request.headers[HTTPField.Name("X-Request-ID")!] ?? context.id,
-            clientAddress: context.clientAddress,
-            source: .api,
-            time: Date()
-        )
+        return try Self.encode(self.status(try await self.flowRecord(context), for: context))
     }
 
     /// `POST /deployflows`: create the instance when its CloneSet does not exist, else update it.
     func createFlow(_ request: Request, _ context: APIContext) async throws -> Response {
-        try context.require(.deployer, for: "creating a flow")
         let namespace = try context.parameters.require("namespace")
         let body = try await JSONBody.parse(request)
-        try body.rejectUnknown(["applicationSpec", "updateStrategy", "reason"])
+        try body.rejectUnknown(["applicationSpec", "updateStrategy", "reason", "deployName"])
         let app = try body.require("applicationSpec", body.object)
         try app.rejectUnknown(["appID", "groupID", "appName", "instanceName", "template", "replicas", "image"])
         let instanceName = try app.require("instanceName", app.string)
@@ -79,94 +75,100 @@ extension TritonAPI {
             appID: try app.int("appID") ?? 0, groupID: try app.int("groupID") ?? 0,
             appName: try app.string("appName") ?? instanceName, image: image, template: template
         )
-        let strategy = try Self.updateStrategy(try body.object("updateStrategy"))
-        let state = try await self.createOrUpdate(
-            InstanceRef(namespace: namespace, name: instanceName), spec: spec, replicas: replicas, replicasField: app.name("replicas"),
-            strategy: strategy, metadata: self.metadata(request, context, reason: try body.string("reason"))
+        let release = Intents.Release(
+            instance: InstanceRef(namespace: namespace, name: instanceName), action: .deploy(spec, replicas: replicas),
+            strategy: try Self.strategyInput(try body.object("updateStrategy"), .update), flowID: try body.string("deployName").map { FlowID($0) },
+            strategyField: "updateStrategy", replicasField: app.name("replicas")
         )
-        return try Self.encode(FlowStatus(state: state), status: .created)
+        let record = try await self.intents.release(release, context.caller(request, reason: try body.string("reason")))
+        return try Self.encode(self.status(record, for: context), status: .created)
     }
 
-    /// Creates the instance when its CloneSet does not exist (with `replicas`), else updates it to
-    /// `spec`'s image.
-    public func createOrUpdate(
-        _ instance: InstanceRef, spec: AppSpec, replicas: Int?, replicasField: String = "replicas", strategy: Strategy,
-        strategyField: String = "updateStrategy", metadata: EventMetadata
-    ) async throws -> DeployFlow.State {
-        try await self.release(
-            instance, .deploy(spec, replicas: replicas), strategy: strategy, strategyField: strategyField, replicasField: replicasField,
-            metadata: metadata
-        )
-    }
-
-    /// Creates the flow of a release (REST and gRPC), named `<instance>-<5 random characters>` as Triton
-    /// names them; a refusal names the fields as the request sent them.
-    func release(
-        _ instance: InstanceRef, _ action: ReleaseRequest.Action, strategy: Strategy, strategyField: String = "strategy",
-        replicasField: String = "replicas", metadata: EventMetadata
-    ) async throws -> DeployFlow.State {
-        let flowID = FlowID("\(instance.name)-\(CommandHandler.randomSuffix())")
-        return try await Self.renamingFields(strategy: strategyField, replicas: replicasField) {
-            try await self.handler.create(
-                ReleaseRequest(instance: instance, action: action, strategy: strategy, flowID: flowID), cluster: self.cluster,
-                metadata: metadata
-            )
-        }
-    }
-
-
-    /// `PATCH /deployflows/{name}`: `paused`, `canceled`, `batches` (continue to), as Triton's strategy fields.
+    /// `PATCH /deployflows/{name}`: `paused`, `canceled`, `batches` (continue to), as Triton's strategy
+    /// fields, applied together or (one is refused) none of them.
     @Sendable func patchFlow(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await JSONBody.parse(request)
-        try body.rejectUnknown(["paused", "canceled", "batches", "stage", "reason"])
-        let state = try await self.flowState(context)
-        let reason = try body.string("reason")
-        var commands: [DeployFlow.Command.Kind] = []
-        if let paused = try body.bool("paused") { commands.append(paused ? .pause : .resume) }
-        if try body.bool("canceled") == true { commands.append(.cancel) }
-        if let batches = try body.int("batches") { commands.append(.continueTo(batch: batches)) }
+        try body.rejectUnknown(["paused", "canceled", "batches", "stage", "reason", "emergency"])
+        let emergency = try body.string("emergency")
+        var controls: [Intents.Control] = []
+        if let paused = try body.bool("paused") { controls.append(Intents.Control(paused ? .pause : .resume)) }
+        if try body.bool("canceled") == true { controls.append(Intents.Control(.cancel)) }
+        if let batches = try body.int("batches") {
+            controls.append(Intents.Control(.continue, batch: batches, emergency: emergency, batchField: body.name("batches")))
+        }
         if let stage = try body.string("stage"), stage != "" {
             throw APIError.badRequest(body.name("stage"), "stages are not supported; use batches")
         }
-        guard !commands.isEmpty else { throw APIError.badRequest(nil, "give at least one of paused, canceled, batches") }
-        for command in commands { try self.authorize(command, state, context) }
-        // All the fields as one change: applied together, or (one is refused) none of them.
-        let metadata = self.metadata(request, context, reason: reason)
-        let outcome = try await Self.renaming(["batch": body.name("batches")]) {
-            try await self.handler.send(commands, to: state.spec!.flowID, metadata: metadata)
-        }
-        return try Self.encode(FlowStatus(state: outcome.state))
+        guard !controls.isEmpty else { throw APIError.badRequest(nil, "give at least one of paused, canceled, batches") }
+        let record = try await self.flowRecord(context)
+        let updated = try await self.intents.control(
+            record.id, namespace: nil, controls, context.caller(request, reason: try body.string("reason"))
+        )
+        return try Self.encode(self.status(updated, for: context))
     }
 
     /// `DELETE /deployflows/{name}`: cancels an active flow; the log keeps every flow.
     @Sendable func deleteFlow(_ request: Request, _ context: APIContext) async throws -> Response {
-        let state = try await self.flowState(context)
-        try self.authorize(.cancel, state, context)
-        guard !state.isFinished else {
-            throw APIError(.conflict, code: "flowFinished", field: "name", "the flow is finished (\(state.phase.rawValue)); the log keeps it")
+        let record = try await self.flowRecord(context)
+        try context.require(.deployer, for: "controlling a flow")
+        guard !record.state.isFinished else {
+            throw APIError(.conflict, code: "flowFinished", field: "name", "the flow is finished (\(record.state.phase.rawValue)); the log keeps it")
         }
-        let outcome = try await self.handler.send(.cancel, to: state.spec!.flowID, metadata: self.metadata(request, context, reason: nil))
-        return try Self.encode(FlowStatus(state: outcome.state))
+        let updated = try await self.intents.control(record.id, namespace: nil, Intents.Control(.cancel), context.caller(request, reason: nil))
+        return try Self.encode(self.status(updated, for: context))
     }
 
+    /// `POST /deployflows/{name}/next|continue|pause|resume|cancel|review`.
     func control(_ intent: String, _ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await JSONBody.parse(request)
-        try body.rejectUnknown(["reason", "batch", "batches"])
-        let state = try await self.flowState(context)
-        let command: DeployFlow.Command.Kind
-        switch intent {
-        case "next": command = .next
-        case "continue": command = .continueTo(batch: try body.int("batch") ?? body.int("batches") ?? state.plan.count)
-        case "pause": command = .pause
-        case "resume": command = .resume
-        default: command = .cancel
-        }
-        try self.authorize(command, state, context)
-        let metadata = self.metadata(request, context, reason: try body.string("reason"))
+        try body.rejectUnknown(["reason", "batch", "batches", "emergency"])
+        guard let action = FlowAction(rawValue: intent) else { throw APIError.notFound("intent", "no intent \(intent)") }
+        let batch = try body.int("batch") ?? body.int("batches")
         let batchField = try body.int("batch") != nil ? body.name("batch") : body.name("batches")
-        let outcome = try await Self.renaming(["batch": batchField]) {
-            try await self.handler.send(command, to: state.spec!.flowID, metadata: metadata)
+        let record = try await self.flowRecord(context)
+        let updated = try await self.intents.control(
+            record.id, namespace: nil, Intents.Control(action, batch: batch, emergency: try body.string("emergency"), batchField: batchField),
+            context.caller(request, reason: try body.string("reason"))
+        )
+        return try Self.encode(self.status(updated, for: context))
+    }
+
+    /// `GET /api/v1/inbox`: the flows across namespaces that wait for a decision this caller may take
+    /// (a stop to pass, an emergency change to review), oldest first.
+    @Sendable func inbox(_ request: Request, _ context: APIContext) async throws -> Response {
+        let flows = try await self.needsDecision(context.user)
+        return try Self.encode(["deploys": flows.map { self.status($0, for: context) }])
+    }
+
+    /// The flows waiting for `principal`: active flows, and finished ones with an unreviewed emergency.
+    func needsDecision(_ principal: Principal) async throws -> [FlowRecord] {
+        var ids = try await FlowQueries(store: self.store).list(FlowFilter(pageSize: 1000, finished: false)).map { FlowID($0.name) }
+        ids += try await self.unreviewedEmergencies().filter { !ids.contains($0) }
+        var records: [FlowRecord] = []
+        for id in ids {
+            guard let record = try await FlowRecord.load(id, from: self.store), self.intents.needsDecision(record, principal) else { continue }
+            records.append(record)
         }
-        return try Self.encode(FlowStatus(state: outcome.state))
+        return records.sorted { ($0.state.updatedAt ?? .distantPast) < ($1.state.updatedAt ?? .distantPast) }
+    }
+
+    /// `GET /api/v1/emergencies?reviewed=false`: emergency changes (by default those not reviewed yet).
+    @Sendable func emergencies(_ request: Request, _ context: APIContext) async throws -> Response {
+        try context.require(.viewer, for: "listing emergency changes")
+        let all = request.uri.queryParameters.get("reviewed") == "any"
+        var records: [FlowRecord] = []
+        for id in try await FlowQueries(store: self.store).emergencyFlows() {
+            guard let record = try await FlowRecord.load(id, from: self.store), let emergency = record.state.emergency else { continue }
+            if all || !emergency.isReviewed { records.append(record) }
+        }
+        return try Self.encode(["deploys": records.map { self.status($0, for: context) }])
+    }
+
+    func unreviewedEmergencies() async throws -> [FlowID] {
+        var ids: [FlowID] = []
+        for id in try await FlowQueries(store: self.store).emergencyFlows() {
+            if let record = try await FlowRecord.load(id, from: self.store), record.state.emergency?.isReviewed == false { ids.append(id) }
+        }
+        return ids
     }
 }

@@ -25,8 +25,8 @@ extension TritonAPI {
 
     @Sendable func history(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "reading a flow's history")
-        let state = try await self.flowState(context)
-        let events = try await self.store.readStream(Streams.flow(state.spec!.flowID), afterVersion: 0)
+        let record = try await self.flowRecord(context)
+        let events = try await self.store.readStream(Streams.flow(record.id), afterVersion: 0)
         let entries = try events.map { event in
             let metadata = try EventMetadata.decode(json: event.metadata)
             return HistoryEntry(
@@ -41,8 +41,10 @@ extension TritonAPI {
     /// Server-Sent Events: the flow (Triton status shape) now and each time it changes, until it finishes.
     @Sendable func watch(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "watching a flow")
-        let flow = try await self.flowState(context).spec!.flowID
+        let flow = try await self.flowRecord(context).id
         let handler = self.handler
+        let intents = self.intents
+        let user = context.user
         let interval = self.watchInterval
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
@@ -53,7 +55,9 @@ extension TritonAPI {
             while true {
                 let (state, version) = try await handler.load(DeployFlow.self, stream: Streams.flow(flow))
                 if version != sent {
-                    let data = try FlowStatus.makeEncoder().encode(FlowStatus(state: state))
+                    let record = try await FlowRecord.load(flow, from: handler.store)
+                    let status = record.map { FlowStatus(record: $0, allowedActions: intents.allowedActions($0, user)) } ?? FlowStatus(state: state)
+                    let data = try FlowStatus.makeEncoder().encode(status)
                     try await writer.write(ByteBuffer(string: "id: \(version)\nevent: deploy\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                     sent = version
                 }

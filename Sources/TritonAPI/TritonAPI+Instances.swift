@@ -53,50 +53,48 @@ extension TritonAPI {
     /// deletes it (its pods go with it) and records that it did. 202 with the deletion; asking again while
     /// it is pending answers the same. Refused (409) while a flow runs on the instance.
     @Sendable func deleteInstance(_ request: Request, _ context: APIContext) async throws -> Response {
-        try context.require(.deployer, for: "deleting an instance")
         let namespace = try context.parameters.require("namespace")
         let name = try context.parameters.require("name")
-        let state = try await self.handler.requestDeletion(
-            InstanceRef(namespace: namespace, name: name), cluster: self.cluster, metadata: self.metadata(request, context, reason: nil)
-        )
+        let state = try await self.intents.deleteInstance(InstanceRef(namespace: namespace, name: name), context.caller(request, reason: nil))
         return try Self.encode(InstanceDeletionStatus(InstanceRef(namespace: namespace, name: name), state), status: .accepted)
     }
 
     /// `POST /instances/{name}/rollbacks|restarts|scales`.
     func instanceAction(_ action: String, _ request: Request, _ context: APIContext) async throws -> Response {
-        try context.require(.deployer, for: "\(action.dropLast()) of an instance")
         let namespace = try context.parameters.require("namespace")
         let name = try context.parameters.require("name")
         let instance = InstanceRef(namespace: namespace, name: name)
         let body = try await JSONBody.parse(request)
-        let release: ReleaseRequest.Action
-        let strategy: Strategy
+        let release: Intents.Release
         switch action {
         case "rollbacks":
             try body.rejectUnknown(["deployName", "strategy", "reason"])
-            release = .rollback(to: try body.string("deployName").map { FlowID($0) })
-            strategy = try Self.updateStrategy(try body.object("strategy"))
+            release = Intents.Release(
+                instance: instance, action: .rollback(to: try body.string("deployName").map { FlowID($0) }),
+                strategy: try Self.strategyInput(try body.object("strategy"), .update)
+            )
         case "restarts":
             try body.rejectUnknown(["strategy", "reason"])
-            let strategyBody = try body.require("strategy", body.object)
-            strategy = try Self.nonUpdateStrategy(strategyBody)
-            guard !strategy.podsToDelete.isEmpty else { throw APIError.badRequest(strategyBody.name("podsToDelete"), "name at least one pod") }
-            release = .restart
+            release = Intents.Release(
+                instance: instance, action: .restart, strategy: try Self.strategyInput(try body.require("strategy", body.object), .nonUpdate)
+            )
         default:
             try body.rejectUnknown(["replicas", "strategy", "reason"])
-            release = .scale(replicas: try body.require("replicas", body.int))
-            strategy = try Self.nonUpdateStrategy(try body.object("strategy"))
+            release = Intents.Release(
+                instance: instance, action: .scale(replicas: try body.require("replicas", body.int)),
+                strategy: try Self.strategyInput(try body.object("strategy"), .nonUpdate)
+            )
         }
-        let state = try await self.release(
-            instance, release, strategy: strategy, metadata: self.metadata(request, context, reason: try body.string("reason"))
-        )
+        let record = try await self.intents.release(release, context.caller(request, reason: try body.string("reason")))
         struct Reply: Encodable {
             var deployName: String
             var rollbackTo: String?
             var deploy: FlowStatus
         }
         return try Self.encode(
-            Reply(deployName: state.spec!.flowID.rawValue, rollbackTo: state.spec?.rollbackTo?.rawValue, deploy: FlowStatus(state: state)),
+            Reply(
+                deployName: record.id.rawValue, rollbackTo: record.state.spec?.rollbackTo?.rawValue, deploy: self.status(record, for: context)
+            ),
             status: .created
         )
     }

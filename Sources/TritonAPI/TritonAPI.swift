@@ -20,15 +20,25 @@ public struct TritonAPI: Sendable {
     public let cluster: any ClusterPort
     public let authenticator: Authenticator
     public let idempotency: IdempotencyStore
+    /// Every intent goes through here: validation, authorization, the principal as the actor.
+    public let intents: Intents
     /// How often the SSE watch looks for new events of its flow.
     public var watchInterval: Duration = .milliseconds(200)
 
-    public init(store: PostgresEventStore, handler: CommandHandler, cluster: any ClusterPort, authenticator: Authenticator) {
+    /// `policy` defaults to four-eyes everywhere with tokens, and off in open mode (one person plays
+    /// every role there).
+    public init(
+        store: PostgresEventStore, handler: CommandHandler, cluster: any ClusterPort, authenticator: Authenticator,
+        policy: AuthorizationPolicy? = nil
+    ) {
         self.store = store
         self.handler = handler
         self.cluster = cluster
         self.authenticator = authenticator
         self.idempotency = IdempotencyStore(store: store)
+        self.intents = Intents(
+            handler: handler, cluster: cluster, policy: policy ?? (authenticator.isOpen ? .open : .standard)
+        )
     }
 
     public func router() -> Router<APIContext> {
@@ -49,6 +59,8 @@ public struct TritonAPI: Sendable {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        router.get("/api/v1/inbox", use: self.inbox)
+        router.get("/api/v1/emergencies", use: self.emergencies)
         let v1 = router.group("/api/v1/namespaces/:namespace")
         v1.get("deployflows", use: self.listFlows)
         v1.post("deployflows") { request, context in
@@ -59,7 +71,7 @@ public struct TritonAPI: Sendable {
         v1.delete("deployflows/:name", use: self.deleteFlow)
         v1.get("deployflows/:name/history", use: self.history)
         v1.get("deployflows/:name/watch", use: self.watch)
-        for intent in ["next", "continue", "pause", "resume", "cancel"] {
+        for intent in ["next", "continue", "pause", "resume", "cancel", "review"] {
             v1.post("deployflows/:name/\(intent)") { request, context in
                 try await self.idempotent(request, context) { request, context in try await self.control(intent, request, context) }
             }

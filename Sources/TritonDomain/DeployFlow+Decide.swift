@@ -83,6 +83,29 @@ extension DeployFlow {
             guard !state.isFinished, state.pendingTimer(id) != nil else { return [] }
             return Self.settle([.timerFired(TimerFired(id: id, at: at))], on: state, at: at)
 
+        case .declareEmergency(let rule, let justification, let by):
+            try Self.requireRunning(state)
+            guard !justification.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw DomainRejection(.invalidField, field: "emergency", "an emergency change needs a justification")
+            }
+            if let emergency = state.emergency, emergency.rules.contains(rule) { return [] }
+            return [.emergencyDeclared(EmergencyDeclared(rule: rule, justification: justification, by: by, at: at))]
+
+        case .reviewEmergency(let by, let note):
+            try Self.requireCreated(state)
+            guard let emergency = state.emergency else {
+                throw DomainRejection(.notEmergency, "the flow is not an emergency change; there is nothing to review")
+            }
+            guard !emergency.isReviewed else {
+                throw DomainRejection(
+                    .alreadyReviewed, "the emergency change was reviewed by \(emergency.reviewedBy ?? "someone") already"
+                )
+            }
+            guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw DomainRejection(.invalidField, field: "reason", "a review needs a note (the reason)")
+            }
+            return [.emergencyReviewed(EmergencyReviewed(by: by, note: note, at: at))]
+
         case .mutationApplied(let key, let kind, let resourceVersion):
             try Self.requireRunning(state)
             guard !state.appliedMutations.contains(key) else { return [] }

@@ -26,6 +26,8 @@ extension DeployFlow {
         case flowSucceeded(FlowSucceeded)
         case flowFailed(FlowFailed)
         case flowAborted(FlowAborted)
+        case emergencyDeclared(EmergencyDeclared)
+        case emergencyReviewed(EmergencyReviewed)
     }
 
     /// The flow was created (phase Pending) with its validated spec and its batch plan.
@@ -332,6 +334,42 @@ extension DeployFlow {
             self.at = at
         }
         public var event: Event { .flowAborted(self) }
+    }
+}
+
+extension DeployFlow {
+    /// An admin overrode a rule (four-eyes) for this flow: the flow is an emergency change from now on,
+    /// with a mandatory justification, until another approver reviews it.
+    public struct EmergencyDeclared: DeployFlowEventPayload {
+        public static let typeName = "EmergencyDeclared"
+        /// The rule overridden, e.g. `four-eyes`.
+        public var rule: String
+        public var justification: String
+        /// Who overrode it (the authenticated principal).
+        public var by: String
+        public var at: Date
+        public init(rule: String, justification: String, by: String, at: Date) {
+            self.rule = rule
+            self.justification = justification
+            self.by = by
+            self.at = at
+        }
+        public var event: Event { .emergencyDeclared(self) }
+    }
+
+    /// An approver other than the one who declared it reviewed the emergency change (also after the flow
+    /// finished).
+    public struct EmergencyReviewed: DeployFlowEventPayload {
+        public static let typeName = "EmergencyReviewed"
+        public var by: String
+        public var note: String
+        public var at: Date
+        public init(by: String, note: String, at: Date) {
+            self.by = by
+            self.note = note
+            self.at = at
+        }
+        public var event: Event { .emergencyReviewed(self) }
     }
 }
 

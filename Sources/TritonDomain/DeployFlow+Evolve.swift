@@ -126,6 +126,16 @@ extension DeployFlow {
             state.failureReason = e.reason
             state.finishedAt = e.at
             state.updatedAt = e.at
+        case .emergencyDeclared(let e):
+            if state.emergency == nil {
+                state.emergency = Emergency(rules: [e.rule], justification: e.justification, declaredBy: e.by, declaredAt: e.at)
+            } else if !state.emergency!.rules.contains(e.rule) {
+                state.emergency!.rules.append(e.rule)
+            }
+        case .emergencyReviewed(let e):
+            state.emergency?.reviewedBy = e.by
+            state.emergency?.reviewNote = e.note
+            state.emergency?.reviewedAt = e.at
         }
         return state
     }

@@ -34,6 +34,8 @@ extension DeployFlow {
         public var updatedAt: Date?
         /// Why the flow failed or was aborted.
         public var failureReason: String?
+        /// Set when an admin overrode a rule for the flow (an emergency change).
+        public var emergency: Emergency?
 
         public init() {}
 
@@ -192,5 +194,25 @@ extension DeployFlow {
         public var kind: TimerKind
         public var batch: Int
         public var dueAt: Date
+    }
+
+    /// An emergency change: the rules an admin overrode, why, and its retroactive review.
+    public struct Emergency: Sendable, Hashable, Codable {
+        public var rules: [String]
+        public var justification: String
+        public var declaredBy: String
+        public var declaredAt: Date
+        public var reviewedBy: String?
+        public var reviewNote: String?
+        public var reviewedAt: Date?
+
+        public init(rules: [String], justification: String, declaredBy: String, declaredAt: Date) {
+            self.rules = rules
+            self.justification = justification
+            self.declaredBy = declaredBy
+            self.declaredAt = declaredAt
+        }
+
+        public var isReviewed: Bool { self.reviewedAt != nil }
     }
 }

@@ -32,6 +32,10 @@ public enum DeployFlow: Decider {
             case timerFired(id: String)
             /// The executor applied a Kubernetes mutation.
             case mutationApplied(key: String, kind: MutationKind, resourceVersion: String?)
+            /// An admin overrides `rule` for the flow: it becomes an emergency change (see `Emergency`).
+            case declareEmergency(rule: String, justification: String, by: String)
+            /// An approver reviews the flow's emergency change (allowed on a finished flow too).
+            case reviewEmergency(by: String, note: String)
         }
 
         public var kind: Kind

@@ -127,7 +127,7 @@ extension DeployFlow.Event: Codable, TaggedEvent {
         DeployFlow.TimerCanceled.self, DeployFlow.MutationApplied.self, DeployFlow.Paused.self,
         DeployFlow.Resumed.self, DeployFlow.NextRequested.self, DeployFlow.ContinueRequested.self,
         DeployFlow.Canceled.self, DeployFlow.FlowSucceeded.self, DeployFlow.FlowFailed.self,
-        DeployFlow.FlowAborted.self,
+        DeployFlow.FlowAborted.self, DeployFlow.EmergencyDeclared.self, DeployFlow.EmergencyReviewed.self,
     ]
 
     /// The payload of the event.
@@ -155,6 +155,8 @@ extension DeployFlow.Event: Codable, TaggedEvent {
         case .flowSucceeded(let p): p
         case .flowFailed(let p): p
         case .flowAborted(let p): p
+        case .emergencyDeclared(let p): p
+        case .emergencyReviewed(let p): p
         }
     }
 

@@ -31,6 +31,10 @@ public struct DomainRejection: Error, Sendable, Hashable, Codable, CustomStringC
         case notActiveFlow
         /// The instance's CloneSet is being deleted.
         case instanceDeleting
+        /// `review` on a flow that is not an emergency change.
+        case notEmergency
+        /// `review` on an emergency change that was reviewed already.
+        case alreadyReviewed
     }
 
     public var code: Code

@@ -53,9 +53,18 @@ extension CommandHandler {
     /// events are appended together, or (one is refused) none is.
     @discardableResult
     public func send(_ kinds: [DeployFlow.Command.Kind], to flow: FlowID, metadata: EventMetadata) async throws -> Outcome<DeployFlow> {
+        try await self.send(to: flow, metadata: metadata) { _ in kinds }
+    }
+
+    /// Sends the commands `decide` returns for the flow's current state (it may throw to refuse, e.g. an
+    /// authorization check on that state); appended together, or none.
+    @discardableResult
+    public func send(
+        to flow: FlowID, metadata: EventMetadata, _ decide: (DeployFlow.State) throws -> [DeployFlow.Command.Kind]
+    ) async throws -> Outcome<DeployFlow> {
         let metadata = metadata.storedPrecision
-        let outcome = try await self.handle(DeployFlow.self, stream: Streams.flow(flow), metadata: metadata) { _ in
-            kinds.map { DeployFlow.Command($0, metadata: metadata) }
+        let outcome = try await self.handle(DeployFlow.self, stream: Streams.flow(flow), metadata: metadata) { state in
+            try decide(state).map { DeployFlow.Command($0, metadata: metadata) }
         }
         // A flow this command finished (cancel) frees its instance at once, not at the runner's next step.
         if outcome.state.isFinished && !outcome.events.isEmpty { try await self.endFlow(outcome.state, metadata: metadata) }

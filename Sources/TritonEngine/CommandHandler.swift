@@ -48,10 +48,11 @@ public struct CommandHandler: Sendable {
     }
 
     /// Decides each of `commands` in turn, each on the state the ones before it produced, and appends all
-    /// their events in one append: all of them, or (a rejection) none.
+    /// their events in one append: all of them, or (a rejection) none. `commands` sees the state each
+    /// attempt loads, so a check it makes (authorization) holds for the state the events are decided on.
     @discardableResult
     public func handle<D: Decider>(
-        _: D.Type, stream: StreamID, metadata: EventMetadata, commands: (D.State) -> [D.Command]
+        _: D.Type, stream: StreamID, metadata: EventMetadata, commands: (D.State) throws -> [D.Command]
     ) async throws -> Outcome<D> where D.Event: StoredEvent {
         var attempt = 0
         while true {
@@ -59,7 +60,7 @@ public struct CommandHandler: Sendable {
             let (state, version) = try await self.load(D.self, stream: stream)
             var events: [D.Event] = []
             var decided = state
-            for command in commands(state) {
+            for command in try commands(state) {
                 let produced = try D.decide(command, decided)
                 decided = D.fold(produced, from: decided)
                 events += produced

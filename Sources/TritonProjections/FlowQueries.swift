@@ -18,12 +18,15 @@ public struct FlowFilter: Sendable, Equatable {
     public var start: Int
     /// At most this many flows; `nil` = all.
     public var pageSize: Int?
+    /// Only active (`false`) or only finished (`true`) flows; `nil` = both.
+    public var finished: Bool?
 
     /// Creates a filter; without arguments it matches every flow.
     public init(
         namespace: String? = nil, instanceName: String? = nil, action: Action? = nil, after: Date? = nil, start: Int = 0,
-        pageSize: Int? = nil
+        pageSize: Int? = nil, finished: Bool? = nil
     ) {
+        self.finished = finished
         self.namespace = namespace
         self.instanceName = instanceName
         self.action = action
@@ -70,10 +73,22 @@ public struct FlowQueries: Sendable {
         if let namespace = filter.namespace { add("f.namespace = ?", namespace) }
         if let instance = filter.instanceName { add("f.instance = ?", instance) }
         if let action = filter.action { add("f.action = ?", action.rawValue) }
+        if let finished = filter.finished { add("f.finished = ?::boolean", finished ? "true" : "false") }
         if let after = filter.after { add("f.created_at > ?::timestamptz", ISO8601Milliseconds.string(from: after)) }
         var suffix = " OFFSET \(filter.start)"
         if let size = filter.pageSize { suffix += " LIMIT \(size)" }
         return try await self.select(where: conditions.isEmpty ? "true" : conditions.joined(separator: " AND "), parameters, suffix: suffix)
+    }
+
+    /// The flows an admin declared an emergency change on, from the log itself (oldest first).
+    public func emergencyFlows() async throws -> [FlowID] {
+        let rows = try await self.store.withTransaction { tx in
+            try await tx.query(
+                "SELECT stream_id FROM events WHERE event_type = $1 GROUP BY stream_id ORDER BY min(position)",
+                [DeployFlow.EmergencyDeclared.typeName]
+            )
+        }
+        return rows.compactMap { $0.first ?? nil }.filter { $0.hasPrefix("deployflow-") }.map { FlowID(String($0.dropFirst("deployflow-".count))) }
     }
 
     /// Where a flow runner can start (see ``FlowRunner/Start``), read in one snapshot: the checkpoint of

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeSim
 import Logging
+import TritonEngine
 import TritonAPI
 
 extension TritonServer {
@@ -39,6 +40,11 @@ extension TritonServer {
         /// Time between two steps of the active flows.
         public var tickInterval: Duration
         public var logLevel: Logger.Level
+        /// Serve open (no tokens) on a non-loopback address anyway.
+        public var insecureOpen = false
+        /// Where four-eyes applies: `{"fourEyes": {"enabled": true, "namespaces": {"dev": false},
+        /// "instances": {"prod/web": true}}}`; default: everywhere with tokens, nowhere when open.
+        public var policyFile: String?
 
         public init(
             database: Database, schema: String = "triton", cluster: Cluster, host: String = "127.0.0.1", httpPort: Int = 8088,
@@ -84,5 +90,36 @@ extension TritonServer {
         public var schema: String
         /// The API server of the in-process simulated cluster, when the server runs one.
         public var kubeServer: String?
+    }
+}
+
+extension TritonServer.Configuration {
+    /// Whether `host` only accepts connections from this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The authorization policy: from `policyFile`, else the default of the mode.
+    func policy(open: Bool) throws -> AuthorizationPolicy {
+        guard let path = self.policyFile else { return open ? .open : .standard }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TritonServer.ConfigurationError("--policy-file: cannot read \(path)")
+        }
+        struct File: Decodable { var fourEyes: AuthorizationPolicy.FourEyes }
+        do {
+            return AuthorizationPolicy(fourEyes: try JSONDecoder().decode(File.self, from: data).fourEyes)
+        } catch {
+            throw TritonServer.ConfigurationError(
+                "--policy-file: \(path) is not {\"fourEyes\": {\"enabled\": bool, \"namespaces\": {ns: bool}, \"instances\": {\"ns/name\": bool}}}"
+            )
+        }
+    }
+}
+
+extension TritonServer {
+    /// A configuration `serve` cannot start with; the message names the option.
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
     }
 }

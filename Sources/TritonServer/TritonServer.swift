@@ -22,6 +22,18 @@ public enum TritonServer {
     ) async throws {
         var logger = Logger(label: "triton.serve")
         logger.logLevel = configuration.logLevel
+        if configuration.tokensFile == nil {
+            guard Configuration.isLoopback(configuration.host) || configuration.insecureOpen else {
+                throw ConfigurationError(
+                    "--http-host \(configuration.host): refusing to serve an OPEN API (no --tokens-file) on a non-loopback address; "
+                        + "give --tokens-file, or --insecure-open if you really mean it"
+                )
+            }
+            output.problem(
+                "WARNING: the API is OPEN (no --tokens-file): every caller is an admin and names itself (X-Triton-User); "
+                    + "four-eyes is off. For the local demo only."
+            )
+        }
 
         let (url, embedded) = try configuration.database.start(output: output)
         defer { if let embedded { try? embedded.stop() } }
@@ -43,7 +55,8 @@ public enum TritonServer {
             start: { try await FlowQueries(store: store).runnerStart() }
         )
         let authenticator = try configuration.tokensFile.map { try Authenticator(tokensFile: $0) } ?? .open
-        let api = TritonAPI(store: store, handler: handler, cluster: cluster.port, authenticator: authenticator)
+        let policy = try configuration.policy(open: authenticator.isOpen)
+        let api = TritonAPI(store: store, handler: handler, cluster: cluster.port, authenticator: authenticator, policy: policy)
 
         var services = cluster.services
         services.append(try Self.restApplication(api, configuration, authenticator: authenticator, logger: logger, output: output))

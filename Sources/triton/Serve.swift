@@ -51,6 +51,14 @@ struct Serve: AsyncParsableCommand {
         valueName: "path"))
     var tokensFile: String?
 
+    @Flag(help: "Serve an open API (no --tokens-file) on a non-loopback --http-host anyway.")
+    var insecureOpen = false
+
+    @Option(help: ArgumentHelp(
+        "Where four-eyes applies: {\"fourEyes\": {\"enabled\": true, \"namespaces\": {\"dev\": false}, \"instances\": {\"prod/web\": true}}} (default: everywhere with tokens, off when open).",
+        valueName: "path"))
+    var policyFile: String?
+
     @Flag(help: "Drive the cluster this process runs in (its service account), instead of the simulated one.")
     var inCluster = false
 
@@ -107,11 +115,13 @@ struct Serve: AsyncParsableCommand {
         } else {
             cluster = .simulated(SimConfiguration(port: self.simPort, timeScale: self.timeScale, seed: self.seed), namespaces: ["default", "prod"])
         }
-        let configuration = TritonServer.Configuration(
+        var configuration = TritonServer.Configuration(
             database: self.database.database, schema: self.database.schema, cluster: cluster, host: self.httpHost, httpPort: self.httpPort,
             grpcPort: self.grpcPort, tls: self.tlsCert.flatMap { cert in self.tlsKey.map { TritonAPI.TLSFiles(certificateChain: cert, privateKey: $0) } },
             tokensFile: self.tokensFile, tickInterval: .milliseconds(self.tickMs), logLevel: Logger.Level(rawValue: self.logLevel) ?? .info
         )
+        configuration.insecureOpen = self.insecureOpen
+        configuration.policyFile = self.policyFile
 
         let pid = getpid()
         let stateFile = self.stateFile

@@ -26,6 +26,7 @@ struct APIHarness {
     static let tokens: [(token: String, user: String, roles: [String])] = [
         ("viewer-token-1", "vera", ["viewer"]), ("deployer-token-1", "dave", ["deployer"]),
         ("approver-token-1", "anna", ["approver"]), ("admin-token-1", "root", ["admin"]),
+        ("lead-token-1", "lena", ["deployer", "approver"]), ("admin-token-2", "ada", ["admin"]),
     ]
 
     init(auth: Bool = true) async throws {

@@ -68,7 +68,10 @@ struct RESTTests {
             ) { response in
                 #expect(response.status == .forbidden)
                 let message = try APIHarness.json(response)["message"] as? String
-                #expect(message == "next/continue on the canary batch needs the approver role; dave has deployer")
+                #expect(
+                    message == "canary-approval: passing the canary of \(name) (pulling it into traffic) needs the approver role; dave has deployer"
+                )
+                #expect(try APIHarness.json(response)["rule"] as? String == "canary-approval")
             }
             try await client.execute(
                 uri: "\(base)/deployflows/\(name)/next", method: .post, headers: APIHarness.headers("approver-token-1"),

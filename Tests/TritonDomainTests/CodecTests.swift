@@ -39,6 +39,8 @@ func sampleEvents() -> [DeployFlow.Event] {
         .flowSucceeded(.init(at: now)),
         .flowFailed(.init(batch: 1, reason: "batch 1 SmokeFailed: pod demo-x1: CrashLoopBackOff", at: now)),
         .flowAborted(.init(reason: "prod/demo no longer exists", at: now)),
+        .emergencyDeclared(.init(rule: "four-eyes", justification: "checkout is down; hotfix", by: "root", at: now)),
+        .emergencyReviewed(.init(by: "carol", note: "hotfix was right", at: now)),
     ]
 }
 
@@ -54,7 +56,7 @@ struct CodecTests {
                 "FlowCreated", "FlowInitializing", "WorkloadObserved", "PodObserved", "PodAssigned", "BatchStarted",
                 "BatchPhaseChanged", "PullOutStarted", "DeletionRequested", "BatchFinished", "TimerScheduled", "TimerFired",
                 "TimerCanceled", "MutationApplied", "Paused", "Resumed", "NextRequested", "ContinueRequested", "Canceled",
-                "FlowSucceeded", "FlowFailed", "FlowAborted",
+                "FlowSucceeded", "FlowFailed", "FlowAborted", "EmergencyDeclared", "EmergencyReviewed",
             ])
     }
 

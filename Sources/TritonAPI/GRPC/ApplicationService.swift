@@ -63,58 +63,61 @@ struct ApplicationService: Application_Application.SimpleServiceProtocol {
         }
     }
 
-    func release(_ ref: InstanceRef, _ action: ReleaseRequest.Action, _ strategy: Strategy, reason: String, _ context: ServerContext)
-        async throws -> DeployFlow.State
+    func release(_ ref: InstanceRef, _ action: ReleaseRequest.Action, _ strategy: StrategyInput, reason: String, _ context: ServerContext)
+        async throws -> FlowRecord
     {
-        try caller().require(.deployer, for: "releasing an instance")
-        return try await self.api.release(ref, action, strategy: strategy, metadata: try metadata(context, reason: reason))
+        try await self.api.intents.release(
+            Intents.Release(instance: ref, action: action, strategy: strategy), try intentCaller(context, reason: reason)
+        )
     }
 
     func restart(request: Application_RestartRequest, context: ServerContext) async throws -> Application_RestartReply {
         try await rpc {
-            let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
-            guard !strategy.podsToDelete.isEmpty else { throw APIError.badRequest("strategy.podsToDelete", "name at least one pod") }
-            let state = try await self.release(try self.instance(request.instance), .restart, strategy, reason: request.reason, context)
+            let record = try await self.release(
+                try self.instance(request.instance), .restart, strategy(request.hasStrategy ? request.strategy : nil), reason: request.reason,
+                context
+            )
             var reply = Application_RestartReply()
-            reply.deployName = state.spec!.flowID.rawValue
+            reply.deployName = record.id.rawValue
             return reply
         }
     }
 
     func scale(request: Application_ScaleRequest, context: ServerContext) async throws -> Application_ScaleReply {
         try await rpc {
-            let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
             // proto3 cannot tell a 0 from a field left out: scaling every pod away takes a Delete.
             guard request.replicas > 0 else {
                 throw APIError.badRequest("replicas", "give the replicas to scale to (1 or more); to remove the instance, delete it")
             }
-            let state = try await self.release(
-                try self.instance(request.instance), .scale(replicas: Int(request.replicas)), strategy, reason: request.reason, context
+            let record = try await self.release(
+                try self.instance(request.instance), .scale(replicas: Int(request.replicas)),
+                strategy(request.hasStrategy ? request.strategy : nil), reason: request.reason, context
             )
             var reply = Application_ScaleReply()
-            reply.deployName = state.spec!.flowID.rawValue
+            reply.deployName = record.id.rawValue
             return reply
         }
     }
 
     func rollback(request: Application_RollbackRequest, context: ServerContext) async throws -> Application_RollbackReply {
         try await rpc {
-            let strategy = try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy")
             let to = request.deployName.isEmpty ? nil : FlowID(request.deployName)
-            let state = try await self.release(try self.instance(request.instance), .rollback(to: to), strategy, reason: request.reason, context)
+            let record = try await self.release(
+                try self.instance(request.instance), .rollback(to: to), strategy(request.hasStrategy ? request.strategy : nil),
+                reason: request.reason, context
+            )
             var reply = Application_RollbackReply()
-            reply.deployName = state.spec!.flowID.rawValue
-            reply.rollbackTo = state.spec?.rollbackTo?.rawValue ?? ""
+            reply.deployName = record.id.rawValue
+            reply.rollbackTo = record.state.spec?.rollbackTo?.rawValue ?? ""
             return reply
         }
     }
 
     func delete(request: Application_InstanceMetaRequest, context: ServerContext) async throws -> Application_EmptyReply {
         try await rpc {
-            try caller().require(.deployer, for: "deleting an instance")
             let instance = try self.instance(request.instance)
             _ = try await TritonAPI.renaming(["name": "instance.name"]) {
-                try await self.api.handler.requestDeletion(instance, cluster: self.api.cluster, metadata: try metadata(context, reason: ""))
+                try await self.api.intents.deleteInstance(instance, try intentCaller(context, reason: ""))
             }
             return Application_EmptyReply()
         }

@@ -13,21 +13,21 @@ import TritonProjections
 struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     let api: TritonAPI
 
-    func flow(_ meta: Deployflow_DeployMeta) async throws -> DeployFlow.State {
+    func flow(_ meta: Deployflow_DeployMeta) async throws -> FlowRecord {
         guard !meta.name.isEmpty else { throw APIError.badRequest("deploy.name", "is required") }
-        let (state, _) = try await self.api.handler.load(DeployFlow.self, stream: Streams.flow(FlowID(meta.name)))
-        guard let spec = state.spec, meta.namespace.isEmpty || spec.instance.namespace == meta.namespace else {
-            throw APIError.notFound("deploy.name", "no deployflow \(meta.name) in namespace \(meta.namespace)")
-        }
-        return state
+        return try await self.api.intents.flow(FlowID(meta.name), namespace: meta.namespace.isEmpty ? nil : meta.namespace, field: "deploy.name")
     }
 
-    func send(_ command: DeployFlow.Command.Kind, _ meta: Deployflow_DeployMeta, reason: String, _ context: ServerContext) async throws
-        -> DeployFlow.State
+    /// The flow as a reply shows it to the caller: who did what, and what the caller may do now.
+    func reply(_ record: FlowRecord) throws -> Deployflow_DeployReply {
+        Deployflow_DeployReply(record, allowedActions: self.api.intents.allowedActions(record, try caller()))
+    }
+
+    func send(_ control: Intents.Control, _ meta: Deployflow_DeployMeta, reason: String, _ context: ServerContext) async throws
+        -> FlowRecord
     {
-        let state = try await self.flow(meta)
-        try TritonAPI.authorize(command, state, user: try caller())
-        return try await self.api.handler.send(command, to: state.spec!.flowID, metadata: try metadata(context, reason: reason)).state
+        let record = try await self.flow(meta)
+        return try await self.api.intents.control(record.id, namespace: nil, control, try intentCaller(context, reason: reason))
     }
 
     /// Writes the flow now and after each change until `done` holds for it (or it is finished).
@@ -38,7 +38,11 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
         while true {
             let (state, version) = try await self.api.handler.load(DeployFlow.self, stream: Streams.flow(flow))
             if version != sent {
-                try await writer.write(Deployflow_DeployReply(state))
+                if let record = try await FlowRecord.load(flow, from: self.api.store) {
+                    try await writer.write(try self.reply(record))
+                } else {
+                    try await writer.write(Deployflow_DeployReply(state))
+                }
                 sent = version
             }
             if done(state) || state.isFinished { return }
@@ -49,7 +53,7 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     func get(request: Deployflow_DeployMetaRequest, context: ServerContext) async throws -> Deployflow_DeployReply {
         try await rpc {
             try caller().require(.viewer, for: "reading a flow")
-            return Deployflow_DeployReply(try await self.flow(request.deploy))
+            return try self.reply(try await self.flow(request.deploy))
         }
     }
 
@@ -81,46 +85,60 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
 
     func cancel(request: Deployflow_DeployMetaRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
-            let state = try await self.send(.cancel, request.deploy, reason: request.reason, context)
-            try await self.follow(state.spec!.flowID, writer: response) { $0.isFinished }
+            let record = try await self.send(Intents.Control(.cancel), request.deploy, reason: request.reason, context)
+            try await self.follow(record.id, writer: response) { $0.isFinished }
         }
     }
 
     func pause(request: Deployflow_DeployMetaRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
-            let state = try await self.send(.pause, request.deploy, reason: request.reason, context)
-            try await self.follow(state.spec!.flowID, writer: response) { $0.paused }
+            let record = try await self.send(Intents.Control(.pause), request.deploy, reason: request.reason, context)
+            try await self.follow(record.id, writer: response) { $0.paused }
         }
     }
 
     func resume(request: Deployflow_DeployMetaRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
-            let state = try await self.send(.resume, request.deploy, reason: request.reason, context)
-            try await self.follow(state.spec!.flowID, writer: response) { !$0.paused }
+            let record = try await self.send(Intents.Control(.resume), request.deploy, reason: request.reason, context)
+            try await self.follow(record.id, writer: response) { !$0.paused }
         }
     }
 
     func `continue`(request: Deployflow_ContinueRequest, context: ServerContext) async throws -> Deployflow_DeployReply {
         try await rpc {
             if !request.target.stage.isEmpty { throw APIError.badRequest("target.stage", "stages are not supported; use batches") }
-            let state = try await self.flow(request.deploy)
-            let target = request.target.batches > 0 ? Int(request.target.batches) : state.plan.count
-            return Deployflow_DeployReply(
-                try await TritonAPI.renaming(["batch": "target.batches"]) {
-                    try await self.send(.continueTo(batch: target), request.deploy, reason: request.reason, context)
-                }
+            let control = Intents.Control(
+                .continue, batch: request.target.batches > 0 ? Int(request.target.batches) : nil, emergency: request.emergency,
+                batchField: "target.batches"
             )
+            return try self.reply(try await self.send(control, request.deploy, reason: request.reason, context))
         }
     }
 
     func next(request: Deployflow_NextRequest, context: ServerContext) async throws -> Deployflow_DeployReply {
-        try await rpc { Deployflow_DeployReply(try await self.send(.next, request.deploy, reason: request.reason, context)) }
+        try await rpc {
+            try self.reply(try await self.send(Intents.Control(.next, emergency: request.emergency), request.deploy, reason: request.reason, context))
+        }
+    }
+
+    func review(request: Deployflow_DeployMetaRequest, context: ServerContext) async throws -> Deployflow_DeployReply {
+        try await rpc {
+            try self.reply(try await self.send(Intents.Control(.review), request.deploy, reason: request.reason, context))
+        }
+    }
+
+    func inbox(request: Deployflow_InboxRequest, context: ServerContext) async throws -> Deployflow_DeploysReply {
+        try await rpc {
+            var reply = Deployflow_DeploysReply()
+            reply.deploys = try await self.api.needsDecision(try caller()).map { try self.reply($0).deploy }
+            return reply
+        }
     }
 
     func delete(request: Deployflow_DeployMetaRequest, context: ServerContext) async throws -> Deployflow_EmptyReply {
         try await rpc {
             // As REST's DELETE: cancels an active flow; a finished one stays in the log (FAILED_PRECONDITION).
-            _ = try await self.send(.cancel, request.deploy, reason: request.reason, context)
+            _ = try await self.send(Intents.Control(.cancel), request.deploy, reason: request.reason, context)
             return Deployflow_EmptyReply()
         }
     }
@@ -128,9 +146,9 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     func watch(request: Deployflow_WatchRequest, response: RPCWriter<Deployflow_DeployReply>, context: ServerContext) async throws {
         try await rpc {
             try caller().require(.viewer, for: "watching a flow")
-            let state = try await self.flow(request.deploy)
+            let record = try await self.flow(request.deploy)
             let target = Int(request.target.batches)
-            try await self.follow(state.spec!.flowID, writer: response) { state in
+            try await self.follow(record.id, writer: response) { state in
                 target > 0 && state.finishedBatches >= target
             }
         }
@@ -155,7 +173,6 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
 
     func create(request: Deployflow_CreateRequest, context: ServerContext) async throws -> Deployflow_DeployReply {
         try await rpc {
-            try caller().require(.deployer, for: "creating a flow")
             let instanceName = request.instanceName.isEmpty ? request.applicationSpec.instanceName : request.instanceName
             guard !instanceName.isEmpty else { throw APIError.badRequest("instanceName", "is required") }
             guard !request.namespace.isEmpty else { throw APIError.badRequest("namespace", "is required") }
@@ -165,14 +182,12 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             let groupID = request.groupID != 0 ? request.groupID : request.applicationSpec.groupID
             let appName = [request.appName, request.applicationSpec.appName, instanceName].first { !$0.isEmpty }!
             let spec = AppSpec(appID: Int(appID), groupID: Int(groupID), appName: appName, image: image)
-            let state = try await self.api.createOrUpdate(
-                InstanceRef(namespace: request.namespace, name: instanceName), spec: spec,
-                replicas: request.applicationSpec.hasReplicas ? Int(request.applicationSpec.replicas.value) : nil,
-                replicasField: "applicationSpec.replicas",
-                strategy: try strategy(request.hasStrategy ? request.strategy : nil, field: "strategy"), strategyField: "strategy",
-                metadata: try metadata(context, reason: request.reason)
+            let release = Intents.Release(
+                instance: InstanceRef(namespace: request.namespace, name: instanceName),
+                action: .deploy(spec, replicas: request.applicationSpec.hasReplicas ? Int(request.applicationSpec.replicas.value) : nil),
+                strategy: strategy(request.hasStrategy ? request.strategy : nil), replicasField: "applicationSpec.replicas"
             )
-            return Deployflow_DeployReply(state)
+            return try self.reply(try await self.api.intents.release(release, try intentCaller(context, reason: request.reason)))
         }
     }
 }

@@ -11,7 +11,7 @@ import TritonProjections
 /// The caller of a gRPC call, bound by ``GRPCAuthInterceptor`` for the handler (and for the producer
 /// of a streaming reply, which runs after the interceptor returned).
 enum GRPCCaller {
-    @TaskLocal static var user: APIUser?
+    @TaskLocal static var user: Principal?
     @TaskLocal static var requestID: String?
     /// The `reason` (or `x-triton-reason`) metadata: why the caller acts, for requests without a reason field.
     @TaskLocal static var reason: String?
@@ -31,7 +31,7 @@ struct GRPCAuthInterceptor: ServerInterceptor {
         let requestID = request.metadata[stringValues: "x-request-id"].first(where: { _ in true }) ?? UUID().uuidString
         let reason = (request.metadata[stringValues: "reason"].first(where: { _ in true })
             ?? request.metadata[stringValues: "x-triton-reason"].first(where: { _ in true }))?.nilIfEmpty
-        let user: APIUser
+        let user: Principal
         do {
             user = try self.authenticator.user(authorization: authorization, userHeader: userHeader)
         } catch let error as APIError {
@@ -84,6 +84,8 @@ func rpc<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         throw error.rpcError
     } catch let rejection as DomainRejection {
         throw APIError(rejection).rpcError
+    } catch let denied as IntentDenied {
+        throw APIError(denied).rpcError
     } catch is CancellationError {
         throw RPCError(code: .cancelled, message: "cancelled")
     } catch {
@@ -91,17 +93,17 @@ func rpc<T: Sendable>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
-func caller() throws -> APIUser {
+func caller() throws -> Principal {
     guard let user = GRPCCaller.user else { throw RPCError(code: .unauthenticated, message: "no caller") }
     return user
 }
 
-/// The event metadata of a call: the caller, the request's `reason` field (else the `reason` metadata),
-/// the request id and the peer.
-func metadata(_ context: ServerContext, reason: String) throws -> EventMetadata {
-    EventMetadata(
-        actor: try caller().name, reason: reason.isEmpty ? GRPCCaller.reason : reason, requestID: GRPCCaller.requestID,
-        clientAddress: Peer.address(context.remotePeer), source: .api, time: Date()
+/// Who calls and why, for the intent layer: the authenticated caller, the request's `reason` field (else
+/// the `reason` metadata), the request id and the peer.
+func intentCaller(_ context: ServerContext, reason: String) throws -> Intents.Caller {
+    Intents.Caller(
+        try caller(), reason: reason.isEmpty ? GRPCCaller.reason : reason, requestID: GRPCCaller.requestID,
+        clientAddress: Peer.address(context.remotePeer), source: .api
     )
 }
 
@@ -174,49 +176,64 @@ extension Deployflow_Deploy {
     }
 }
 
+extension Deployflow_Attribution {
+    init(_ attribution: Attribution) {
+        self.init()
+        self.intent = attribution.intent
+        self.actor = attribution.actor
+        self.reason = attribution.reason ?? ""
+        self.at = Google_Protobuf_Timestamp(date: attribution.at)
+        self.position = attribution.position
+    }
+}
+
 extension Deployflow_DeployReply {
+    /// The flow of a record: who did what on it and on each batch, and what the caller may do now.
+    init(_ record: FlowRecord, allowedActions: [FlowAction]) {
+        self.init()
+        let status = FlowStatus(record: record, allowedActions: allowedActions)
+        var deploy = Deployflow_Deploy(status, failureReason: record.state.failureReason)
+        deploy.allowedActions = allowedActions.map(\.rawValue)
+        deploy.createdBy = record.createdBy ?? ""
+        if let last = record.lastIntent { deploy.lastIntent = Deployflow_Attribution(last) }
+        for index in deploy.conditions.indices {
+            if let last = status.conditions[index].lastIntent { deploy.conditions[index].lastIntent = Deployflow_Attribution(last) }
+        }
+        if let emergency = record.state.emergency {
+            var message = Deployflow_Emergency()
+            message.rules = emergency.rules
+            message.justification = emergency.justification
+            message.declaredBy = emergency.declaredBy
+            message.declaredAt = Google_Protobuf_Timestamp(date: emergency.declaredAt)
+            message.reviewedBy = emergency.reviewedBy ?? ""
+            message.reviewNote = emergency.reviewNote ?? ""
+            if let date = timestamp(emergency.reviewedAt) { message.reviewedAt = date }
+            deploy.emergency = message
+        }
+        self.deploy = deploy
+    }
+
     init(_ state: DeployFlow.State) {
         self.init()
         self.deploy = Deployflow_Deploy(state)
     }
 }
 
-/// A strategy from Triton's `UpdateStrategy` message.
-func strategy(_ message: Deployflow_UpdateStrategy?, field: String) throws -> Strategy {
-    guard let message else { return Strategy() }
-    if !message.stage.isEmpty { throw APIError.badRequest("\(field).stage", "stages are not supported; use batches") }
-    var strategy = try common(
-        batchSize: message.batchSize, batches: message.batches, interval: message.batchIntervalSeconds, mode: message.mode, field: field
+/// A strategy as Triton's `UpdateStrategy` message sends it; proto3's defaults (empty, 0) mean "not given".
+func strategy(_ message: Deployflow_UpdateStrategy?) -> StrategyInput {
+    guard let message else { return StrategyInput() }
+    return StrategyInput(
+        batchSize: message.batchSize.nilIfEmpty, batches: message.batches > 0 ? Int(message.batches) : nil, canary: Int(message.canary),
+        mode: message.mode.nilIfEmpty, batchIntervalSeconds: Int(message.batchIntervalSeconds), noPullIn: message.noPullIn,
+        stage: message.stage.nilIfEmpty
     )
-    strategy.canary = Int(message.canary)
-    strategy.noPullIn = message.noPullIn
-    return strategy
 }
 
-/// A strategy from Triton's `NonUpdateStrategy` message.
-func strategy(_ message: Deployflow_NonUpdateStrategy?, field: String) throws -> Strategy {
-    guard let message else { return Strategy() }
-    var strategy = try common(
-        batchSize: message.batchSize, batches: message.batches, interval: message.batchIntervalSeconds, mode: message.mode, field: field
+/// A strategy as Triton's `NonUpdateStrategy` message sends it.
+func strategy(_ message: Deployflow_NonUpdateStrategy?) -> StrategyInput {
+    guard let message else { return StrategyInput() }
+    return StrategyInput(
+        batchSize: message.batchSize.nilIfEmpty, batches: message.batches > 0 ? Int(message.batches) : nil, mode: message.mode.nilIfEmpty,
+        batchIntervalSeconds: Int(message.batchIntervalSeconds), podsToDelete: message.podsToDelete
     )
-    strategy.podsToDelete = message.podsToDelete
-    return strategy
-}
-
-/// The fields both strategy messages have; proto3's defaults (empty, 0) mean "not given".
-private func common(batchSize: String, batches: Int32, interval: Int32, mode: String, field: String) throws -> Strategy {
-    var strategy = Strategy()
-    if !batchSize.isEmpty {
-        guard let size = BatchSize(parsing: batchSize) else {
-            throw APIError.badRequest("\(field).batchSize", "'\(batchSize)' is neither a number nor a percent such as \"30%\"")
-        }
-        strategy.batchSize = size
-    }
-    if batches > 0 { strategy.batches = Int(batches) }
-    strategy.batchIntervalSeconds = Int(interval)
-    if !mode.isEmpty {
-        guard let parsed = Mode(rawValue: mode) else { throw APIError.badRequest("\(field).mode", "'\(mode)' is not one of auto, manual") }
-        strategy.mode = parsed
-    }
-    return strategy
 }

@@ -176,6 +176,32 @@ public enum Deployflow_DeployFlow: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Review" metadata.
+        public enum Review: Sendable {
+            /// Request type for "Review".
+            public typealias Input = Deployflow_DeployMetaRequest
+            /// Response type for "Review".
+            public typealias Output = Deployflow_DeployReply
+            /// Descriptor for "Review".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "deployflow.DeployFlow"),
+                method: "Review",
+                type: .unary
+            )
+        }
+        /// Namespace for "Inbox" metadata.
+        public enum Inbox: Sendable {
+            /// Request type for "Inbox".
+            public typealias Input = Deployflow_InboxRequest
+            /// Response type for "Inbox".
+            public typealias Output = Deployflow_DeploysReply
+            /// Descriptor for "Inbox".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "deployflow.DeployFlow"),
+                method: "Inbox",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "deployflow.DeployFlow" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Get.descriptor,
@@ -188,7 +214,9 @@ public enum Deployflow_DeployFlow: Sendable {
             Delete.descriptor,
             Watch.descriptor,
             ListAndWatch.descriptor,
-            Create.descriptor
+            Create.descriptor,
+            Review.descriptor,
+            Inbox.descriptor
         ]
     }
 }
@@ -372,6 +400,43 @@ extension Deployflow_DeployFlow {
             request: GRPCCore.StreamingServerRequest<Deployflow_CreateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Deployflow_DeployReply>
+
+        /// Handle the "Review" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+        /// > admin who declared it.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Deployflow_DeployMetaRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Deployflow_DeployReply` messages.
+        func review(
+            request: GRPCCore.StreamingServerRequest<Deployflow_DeployMetaRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Deployflow_DeployReply>
+
+        /// Handle the "Inbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Deployflow_InboxRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Deployflow_DeploysReply` messages.
+        func inbox(
+            request: GRPCCore.StreamingServerRequest<Deployflow_InboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Deployflow_DeploysReply>
     }
 
     /// Service protocol for the "deployflow.DeployFlow" service.
@@ -539,6 +604,43 @@ extension Deployflow_DeployFlow {
             request: GRPCCore.ServerRequest<Deployflow_CreateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Deployflow_DeployReply>
+
+        /// Handle the "Review" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+        /// > admin who declared it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Deployflow_DeployMetaRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Deployflow_DeployReply` message.
+        func review(
+            request: GRPCCore.ServerRequest<Deployflow_DeployMetaRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Deployflow_DeployReply>
+
+        /// Handle the "Inbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Deployflow_InboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Deployflow_DeploysReply` message.
+        func inbox(
+            request: GRPCCore.ServerRequest<Deployflow_InboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Deployflow_DeploysReply>
     }
 
     /// Simple service protocol for the "deployflow.DeployFlow" service.
@@ -709,6 +811,43 @@ extension Deployflow_DeployFlow {
             request: Deployflow_CreateRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Deployflow_DeployReply
+
+        /// Handle the "Review" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+        /// > admin who declared it.
+        ///
+        /// - Parameters:
+        ///   - request: A `Deployflow_DeployMetaRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Deployflow_DeployReply` to respond with.
+        func review(
+            request: Deployflow_DeployMetaRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Deployflow_DeployReply
+
+        /// Handle the "Inbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+        ///
+        /// - Parameters:
+        ///   - request: A `Deployflow_InboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Deployflow_DeploysReply` to respond with.
+        func inbox(
+            request: Deployflow_InboxRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Deployflow_DeploysReply
     }
 }
 
@@ -837,6 +976,28 @@ extension Deployflow_DeployFlow.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Deployflow_DeployFlow.Method.Review.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Deployflow_DeployMetaRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Deployflow_DeployReply>(),
+            handler: { request, context in
+                try await self.review(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Deployflow_DeployFlow.Method.Inbox.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Deployflow_InboxRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Deployflow_DeploysReply>(),
+            handler: { request, context in
+                try await self.inbox(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -958,6 +1119,28 @@ extension Deployflow_DeployFlow.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Deployflow_DeployReply> {
         let response = try await self.create(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func review(
+        request: GRPCCore.StreamingServerRequest<Deployflow_DeployMetaRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Deployflow_DeployReply> {
+        let response = try await self.review(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func inbox(
+        request: GRPCCore.StreamingServerRequest<Deployflow_InboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Deployflow_DeploysReply> {
+        let response = try await self.inbox(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1124,6 +1307,32 @@ extension Deployflow_DeployFlow.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Deployflow_DeployReply> {
         return GRPCCore.ServerResponse<Deployflow_DeployReply>(
             message: try await self.create(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func review(
+        request: GRPCCore.ServerRequest<Deployflow_DeployMetaRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Deployflow_DeployReply> {
+        return GRPCCore.ServerResponse<Deployflow_DeployReply>(
+            message: try await self.review(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func inbox(
+        request: GRPCCore.ServerRequest<Deployflow_InboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Deployflow_DeploysReply> {
+        return GRPCCore.ServerResponse<Deployflow_DeploysReply>(
+            message: try await self.inbox(
                 request: request.message,
                 context: context
             ),
@@ -1352,6 +1561,53 @@ extension Deployflow_DeployFlow {
             deserializer: some GRPCCore.MessageDeserializer<Deployflow_DeployReply>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeployReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Review" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+        /// > admin who declared it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Deployflow_DeployMetaRequest` message.
+        ///   - serializer: A serializer for `Deployflow_DeployMetaRequest` messages.
+        ///   - deserializer: A deserializer for `Deployflow_DeployReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func review<Result>(
+            request: GRPCCore.ClientRequest<Deployflow_DeployMetaRequest>,
+            serializer: some GRPCCore.MessageSerializer<Deployflow_DeployMetaRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Deployflow_DeployReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeployReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Inbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Deployflow_InboxRequest` message.
+        ///   - serializer: A serializer for `Deployflow_InboxRequest` messages.
+        ///   - deserializer: A deserializer for `Deployflow_DeploysReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func inbox<Result>(
+            request: GRPCCore.ClientRequest<Deployflow_InboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Deployflow_InboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Deployflow_DeploysReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeploysReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1694,6 +1950,75 @@ extension Deployflow_DeployFlow {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Review" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+        /// > admin who declared it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Deployflow_DeployMetaRequest` message.
+        ///   - serializer: A serializer for `Deployflow_DeployMetaRequest` messages.
+        ///   - deserializer: A deserializer for `Deployflow_DeployReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func review<Result>(
+            request: GRPCCore.ClientRequest<Deployflow_DeployMetaRequest>,
+            serializer: some GRPCCore.MessageSerializer<Deployflow_DeployMetaRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Deployflow_DeployReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeployReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Deployflow_DeployFlow.Method.Review.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Inbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Deployflow_InboxRequest` message.
+        ///   - serializer: A serializer for `Deployflow_InboxRequest` messages.
+        ///   - deserializer: A deserializer for `Deployflow_DeploysReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func inbox<Result>(
+            request: GRPCCore.ClientRequest<Deployflow_InboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Deployflow_InboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Deployflow_DeploysReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeploysReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Deployflow_DeployFlow.Method.Inbox.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1964,6 +2289,65 @@ extension Deployflow_DeployFlow.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Deployflow_CreateRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Deployflow_DeployReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Review" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+    /// > admin who declared it.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Deployflow_DeployMetaRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func review<Result>(
+        request: GRPCCore.ClientRequest<Deployflow_DeployMetaRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeployReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.review(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Deployflow_DeployMetaRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Deployflow_DeployReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Inbox" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Deployflow_InboxRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func inbox<Result>(
+        request: GRPCCore.ClientRequest<Deployflow_InboxRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeploysReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.inbox(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Deployflow_InboxRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Deployflow_DeploysReply>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2280,6 +2664,73 @@ extension Deployflow_DeployFlow.ClientProtocol {
             metadata: metadata
         )
         return try await self.create(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Review" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton extension: the retroactive review of an emergency change, by an approver other than the
+    /// > admin who declared it.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func review<Result>(
+        _ message: Deployflow_DeployMetaRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeployReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Deployflow_DeployMetaRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.review(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Inbox" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Triton extension: the flows across namespaces that wait for a decision the caller may take.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func inbox<Result>(
+        _ message: Deployflow_InboxRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Deployflow_DeploysReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Deployflow_InboxRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.inbox(
             request: request,
             options: options,
             onResponse: handleResponse

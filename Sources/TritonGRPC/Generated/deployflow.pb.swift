@@ -147,12 +147,105 @@ public nonisolated struct Deployflow_Batch: Sendable {
   /// Clears the value of `finishedAt`. Subsequent reads from it will return its default value.
   public mutating func clearFinishedAt() {self._finishedAt = nil}
 
+  /// Triton extension.
+  public var lastIntent: Deployflow_Attribution {
+    get {_lastIntent ?? Deployflow_Attribution()}
+    set {_lastIntent = newValue}
+  }
+  /// Returns true if `lastIntent` has been explicitly set.
+  public var hasLastIntent: Bool {self._lastIntent != nil}
+  /// Clears the value of `lastIntent`. Subsequent reads from it will return its default value.
+  public mutating func clearLastIntent() {self._lastIntent = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
   fileprivate var _finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _lastIntent: Deployflow_Attribution? = nil
+}
+
+/// Triton extension: who did an intent, what and why, as the log records it.
+public nonisolated struct Deployflow_Attribution: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var intent: String = String()
+
+  public var actor: String = String()
+
+  public var reason: String = String()
+
+  public var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {self._at = nil}
+
+  public var position: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// Triton extension: an admin's override of four-eyes, and its review.
+public nonisolated struct Deployflow_Emergency: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rules: [String] = []
+
+  public var justification: String = String()
+
+  public var declaredBy: String = String()
+
+  public var declaredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_declaredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_declaredAt = newValue}
+  }
+  /// Returns true if `declaredAt` has been explicitly set.
+  public var hasDeclaredAt: Bool {self._declaredAt != nil}
+  /// Clears the value of `declaredAt`. Subsequent reads from it will return its default value.
+  public mutating func clearDeclaredAt() {self._declaredAt = nil}
+
+  public var reviewedBy: String = String()
+
+  public var reviewNote: String = String()
+
+  public var reviewedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_reviewedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_reviewedAt = newValue}
+  }
+  /// Returns true if `reviewedAt` has been explicitly set.
+  public var hasReviewedAt: Bool {self._reviewedAt != nil}
+  /// Clears the value of `reviewedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearReviewedAt() {self._reviewedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _declaredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _reviewedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Deployflow_InboxRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Deployflow_Deploy: @unchecked Sendable {
@@ -322,6 +415,35 @@ public nonisolated struct Deployflow_Deploy: @unchecked Sendable {
     get {_storage._failureReason}
     set {_uniqueStorage()._failureReason = newValue}
   }
+
+  /// What the caller may do to the flow now, decided by the server (state, role, four-eyes).
+  public var allowedActions: [String] {
+    get {_storage._allowedActions}
+    set {_uniqueStorage()._allowedActions = newValue}
+  }
+
+  public var lastIntent: Deployflow_Attribution {
+    get {_storage._lastIntent ?? Deployflow_Attribution()}
+    set {_uniqueStorage()._lastIntent = newValue}
+  }
+  /// Returns true if `lastIntent` has been explicitly set.
+  public var hasLastIntent: Bool {_storage._lastIntent != nil}
+  /// Clears the value of `lastIntent`. Subsequent reads from it will return its default value.
+  public mutating func clearLastIntent() {_uniqueStorage()._lastIntent = nil}
+
+  public var createdBy: String {
+    get {_storage._createdBy}
+    set {_uniqueStorage()._createdBy = newValue}
+  }
+
+  public var emergency: Deployflow_Emergency {
+    get {_storage._emergency ?? Deployflow_Emergency()}
+    set {_uniqueStorage()._emergency = newValue}
+  }
+  /// Returns true if `emergency` has been explicitly set.
+  public var hasEmergency: Bool {_storage._emergency != nil}
+  /// Clears the value of `emergency`. Subsequent reads from it will return its default value.
+  public mutating func clearEmergency() {_uniqueStorage()._emergency = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -539,6 +661,9 @@ public nonisolated struct Deployflow_ContinueRequest: Sendable {
   /// Triton extension.
   public var reason: String = String()
 
+  /// An admin overriding four-eyes: the justification of the emergency change.
+  public var emergency: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -563,6 +688,9 @@ public nonisolated struct Deployflow_NextRequest: Sendable {
 
   /// Triton extension.
   public var reason: String = String()
+
+  /// An admin overriding four-eyes: the justification of the emergency change.
+  public var emergency: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -894,7 +1022,7 @@ nonisolated extension Deployflow_PodInfo: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Deployflow_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Batch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}batchSize\0\u{1}canary\0\u{1}phase\0\u{1}failedReplicas\0\u{1}pods\0\u{1}startedAt\0\u{1}finishedAt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}batchSize\0\u{1}canary\0\u{1}phase\0\u{1}failedReplicas\0\u{1}pods\0\u{1}startedAt\0\u{1}finishedAt\0\u{2}\\\u{1}lastIntent\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -910,6 +1038,7 @@ nonisolated extension Deployflow_Batch: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.pods) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._startedAt) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._finishedAt) }()
+      case 100: try { try decoder.decodeSingularMessageField(value: &self._lastIntent) }()
       default: break
       }
     }
@@ -944,6 +1073,9 @@ nonisolated extension Deployflow_Batch: SwiftProtobuf.Message, SwiftProtobuf._Me
     try { if let v = self._finishedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    try { if let v = self._lastIntent {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 100)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -956,6 +1088,144 @@ nonisolated extension Deployflow_Batch: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.pods != rhs.pods {return false}
     if lhs._startedAt != rhs._startedAt {return false}
     if lhs._finishedAt != rhs._finishedAt {return false}
+    if lhs._lastIntent != rhs._lastIntent {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Deployflow_Attribution: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Attribution"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}intent\0\u{1}actor\0\u{1}reason\0\u{1}at\0\u{1}position\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.intent) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.position) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.intent.isEmpty {
+      try visitor.visitSingularStringField(value: self.intent, fieldNumber: 1)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.position != 0 {
+      try visitor.visitSingularInt64Field(value: self.position, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Deployflow_Attribution, rhs: Deployflow_Attribution) -> Bool {
+    if lhs.intent != rhs.intent {return false}
+    if lhs.actor != rhs.actor {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs.position != rhs.position {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Deployflow_Emergency: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Emergency"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rules\0\u{1}justification\0\u{1}declaredBy\0\u{1}declaredAt\0\u{1}reviewedBy\0\u{1}reviewNote\0\u{1}reviewedAt\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.rules) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.justification) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.declaredBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._declaredAt) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reviewedBy) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.reviewNote) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._reviewedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.rules.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.rules, fieldNumber: 1)
+    }
+    if !self.justification.isEmpty {
+      try visitor.visitSingularStringField(value: self.justification, fieldNumber: 2)
+    }
+    if !self.declaredBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.declaredBy, fieldNumber: 3)
+    }
+    try { if let v = self._declaredAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.reviewedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewedBy, fieldNumber: 5)
+    }
+    if !self.reviewNote.isEmpty {
+      try visitor.visitSingularStringField(value: self.reviewNote, fieldNumber: 6)
+    }
+    try { if let v = self._reviewedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Deployflow_Emergency, rhs: Deployflow_Emergency) -> Bool {
+    if lhs.rules != rhs.rules {return false}
+    if lhs.justification != rhs.justification {return false}
+    if lhs.declaredBy != rhs.declaredBy {return false}
+    if lhs._declaredAt != rhs._declaredAt {return false}
+    if lhs.reviewedBy != rhs.reviewedBy {return false}
+    if lhs.reviewNote != rhs.reviewNote {return false}
+    if lhs._reviewedAt != rhs._reviewedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Deployflow_InboxRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InboxRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Deployflow_InboxRequest, rhs: Deployflow_InboxRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -963,7 +1233,7 @@ nonisolated extension Deployflow_Batch: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Deployflow_Deploy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Deploy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}name\0\u{1}appID\0\u{1}groupID\0\u{1}appName\0\u{1}instanceName\0\u{1}replicas\0\u{1}action\0\u{1}availableReplicas\0\u{1}updatedReplicas\0\u{1}updatedReadyReplicas\0\u{1}updateRevision\0\u{1}conditions\0\u{1}paused\0\u{1}phase\0\u{1}finished\0\u{1}batches\0\u{1}batchSize\0\u{1}finishedBatches\0\u{1}finishedReplicas\0\u{1}failedReplicas\0\u{1}startedAt\0\u{1}finishedAt\0\u{1}mode\0\u{1}batchIntervalSeconds\0\u{1}timeoutSeconds\0\u{1}gracefulPeriodSeconds\0\u{1}canary\0\u{1}updatedAt\0\u{2}G\u{1}failureReason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}name\0\u{1}appID\0\u{1}groupID\0\u{1}appName\0\u{1}instanceName\0\u{1}replicas\0\u{1}action\0\u{1}availableReplicas\0\u{1}updatedReplicas\0\u{1}updatedReadyReplicas\0\u{1}updateRevision\0\u{1}conditions\0\u{1}paused\0\u{1}phase\0\u{1}finished\0\u{1}batches\0\u{1}batchSize\0\u{1}finishedBatches\0\u{1}finishedReplicas\0\u{1}failedReplicas\0\u{1}startedAt\0\u{1}finishedAt\0\u{1}mode\0\u{1}batchIntervalSeconds\0\u{1}timeoutSeconds\0\u{1}gracefulPeriodSeconds\0\u{1}canary\0\u{1}updatedAt\0\u{2}G\u{1}failureReason\0\u{1}allowedActions\0\u{1}lastIntent\0\u{1}createdBy\0\u{1}emergency\0")
 
   fileprivate class _StorageClass {
     var _namespace: String = String()
@@ -996,6 +1266,10 @@ nonisolated extension Deployflow_Deploy: SwiftProtobuf.Message, SwiftProtobuf._M
     var _canary: Int32 = 0
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _failureReason: String = String()
+    var _allowedActions: [String] = []
+    var _lastIntent: Deployflow_Attribution? = nil
+    var _createdBy: String = String()
+    var _emergency: Deployflow_Emergency? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1036,6 +1310,10 @@ nonisolated extension Deployflow_Deploy: SwiftProtobuf.Message, SwiftProtobuf._M
       _canary = source._canary
       _updatedAt = source._updatedAt
       _failureReason = source._failureReason
+      _allowedActions = source._allowedActions
+      _lastIntent = source._lastIntent
+      _createdBy = source._createdBy
+      _emergency = source._emergency
     }
   }
 
@@ -1084,6 +1362,10 @@ nonisolated extension Deployflow_Deploy: SwiftProtobuf.Message, SwiftProtobuf._M
         case 28: try { try decoder.decodeSingularInt32Field(value: &_storage._canary) }()
         case 29: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 100: try { try decoder.decodeSingularStringField(value: &_storage._failureReason) }()
+        case 101: try { try decoder.decodeRepeatedStringField(value: &_storage._allowedActions) }()
+        case 102: try { try decoder.decodeSingularMessageField(value: &_storage._lastIntent) }()
+        case 103: try { try decoder.decodeSingularStringField(value: &_storage._createdBy) }()
+        case 104: try { try decoder.decodeSingularMessageField(value: &_storage._emergency) }()
         default: break
         }
       }
@@ -1186,6 +1468,18 @@ nonisolated extension Deployflow_Deploy: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._failureReason.isEmpty {
         try visitor.visitSingularStringField(value: _storage._failureReason, fieldNumber: 100)
       }
+      if !_storage._allowedActions.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._allowedActions, fieldNumber: 101)
+      }
+      try { if let v = _storage._lastIntent {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 102)
+      } }()
+      if !_storage._createdBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._createdBy, fieldNumber: 103)
+      }
+      try { if let v = _storage._emergency {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 104)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1225,6 +1519,10 @@ nonisolated extension Deployflow_Deploy: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._canary != rhs_storage._canary {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._failureReason != rhs_storage._failureReason {return false}
+        if _storage._allowedActions != rhs_storage._allowedActions {return false}
+        if _storage._lastIntent != rhs_storage._lastIntent {return false}
+        if _storage._createdBy != rhs_storage._createdBy {return false}
+        if _storage._emergency != rhs_storage._emergency {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1633,7 +1931,7 @@ nonisolated extension Deployflow_DeploysRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Deployflow_ContinueRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ContinueRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{1}target\0\u{2}b\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{1}target\0\u{2}b\u{1}reason\0\u{1}emergency\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1644,6 +1942,7 @@ nonisolated extension Deployflow_ContinueRequest: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeSingularMessageField(value: &self._deploy) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._target) }()
       case 100: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 101: try { try decoder.decodeSingularStringField(value: &self.emergency) }()
       default: break
       }
     }
@@ -1663,6 +1962,9 @@ nonisolated extension Deployflow_ContinueRequest: SwiftProtobuf.Message, SwiftPr
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 100)
     }
+    if !self.emergency.isEmpty {
+      try visitor.visitSingularStringField(value: self.emergency, fieldNumber: 101)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1670,6 +1972,7 @@ nonisolated extension Deployflow_ContinueRequest: SwiftProtobuf.Message, SwiftPr
     if lhs._deploy != rhs._deploy {return false}
     if lhs._target != rhs._target {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.emergency != rhs.emergency {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1677,7 +1980,7 @@ nonisolated extension Deployflow_ContinueRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Deployflow_NextRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NextRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}reason\0\u{1}emergency\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1687,6 +1990,7 @@ nonisolated extension Deployflow_NextRequest: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._deploy) }()
       case 100: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 101: try { try decoder.decodeSingularStringField(value: &self.emergency) }()
       default: break
       }
     }
@@ -1703,12 +2007,16 @@ nonisolated extension Deployflow_NextRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 100)
     }
+    if !self.emergency.isEmpty {
+      try visitor.visitSingularStringField(value: self.emergency, fieldNumber: 101)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Deployflow_NextRequest, rhs: Deployflow_NextRequest) -> Bool {
     if lhs._deploy != rhs._deploy {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.emergency != rhs.emergency {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

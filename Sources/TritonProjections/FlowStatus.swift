@@ -1,5 +1,6 @@
 import Foundation
 import TritonDomain
+import TritonEngine
 
 /// A DeployFlow in the status shape of the open-source Triton (its `Deploy` message and the
 /// DeployFlow status): what `Get` / `Gets` return and what the UI shows.
@@ -61,6 +62,14 @@ public struct FlowStatus: Codable, Sendable, Equatable {
     public var gracefulPeriodSeconds: Int
     /// Size of the canary batch (0 = none).
     public var canary: Int
+    /// Who created the flow (the authenticated principal). Present on replies that read the log.
+    public var createdBy: String?
+    /// The last intent on the flow: who, what, why, when.
+    public var lastIntent: Attribution?
+    /// What the caller may do to the flow now (computed by the server from state, role and four-eyes).
+    public var allowedActions: [String]?
+    /// Set when an admin overrode four-eyes: the justification and its review.
+    public var emergency: DeployFlow.Emergency?
 
     /// One batch as Triton shows it (a `Batch` condition).
     public struct Batch: Codable, Sendable, Equatable {
@@ -78,6 +87,9 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         /// When the batch moved to Baking (its pods were to be pulled into traffic).
         public var pulledInAt: Date?
         public var finishedAt: Date?
+        /// The last intent on the batch (`next` on it, or `continue`/`pause`/`resume`/`cancel` while it
+        /// was the current one).
+        public var lastIntent: Attribution?
 
         /// Creates a condition from its fields.
         public init(
@@ -189,6 +201,19 @@ public struct FlowStatus: Codable, Sendable, Equatable {
     }
 
     /// The size of the first non-canary batch, or of the first batch, or 0.
+    /// The flow of a record read from the log, with who did what, and (given a caller) what that caller
+    /// may do now.
+    public init(record: FlowRecord, allowedActions: [FlowAction]? = nil) {
+        self.init(state: record.state)
+        self.createdBy = record.createdBy
+        self.lastIntent = record.lastIntent
+        self.allowedActions = allowedActions?.map(\.rawValue)
+        self.emergency = record.state.emergency
+        for index in self.conditions.indices {
+            self.conditions[index].lastIntent = record.batchIntents[self.conditions[index].batch]
+        }
+    }
+
     public static func regularBatchSize(_ plan: BatchPlan) -> Int {
         (plan.batches.first { !$0.canary } ?? plan.batches.first)?.size ?? 0
     }

@@ -1,0 +1,223 @@
+import EventStore
+import Foundation
+import TritonDomain
+
+/// The intent layer: every intent of a person, from REST, gRPC or the CLI (through the API), goes
+/// through here. It validates the request, asks the ``AuthorizationPolicy`` (on the state the events
+/// are decided on), records the authenticated principal as the actor, and answers with the flow and
+/// its attribution. The API modules only decode, call and encode.
+public struct Intents: Sendable {
+    public let handler: CommandHandler
+    public let cluster: any ClusterPort
+    public let policy: AuthorizationPolicy
+
+    public init(handler: CommandHandler, cluster: any ClusterPort, policy: AuthorizationPolicy) {
+        self.handler = handler
+        self.cluster = cluster
+        self.policy = policy
+    }
+
+    /// Who asks, why, and where the request came from.
+    public struct Caller: Sendable, Hashable {
+        public var principal: Principal
+        public var reason: String?
+        public var requestID: String?
+        public var clientAddress: String?
+        public var source: EventMetadata.Source
+
+        public init(
+            _ principal: Principal, reason: String? = nil, requestID: String? = nil, clientAddress: String? = nil,
+            source: EventMetadata.Source = .api
+        ) {
+            self.principal = principal
+            self.reason = reason?.isEmpty == true ? nil : reason
+            self.requestID = requestID
+            self.clientAddress = clientAddress
+            self.source = source
+        }
+
+        /// The metadata of the events: the actor is the principal, never something the client claimed.
+        public var metadata: EventMetadata {
+            EventMetadata(
+                actor: self.principal.name, reason: self.reason, requestID: self.requestID, clientAddress: self.clientAddress,
+                source: self.source, time: Date()
+            )
+        }
+    }
+
+    // MARK: - Reads
+
+    /// The flow, with who did what; a flow of another namespace (when `namespace` is given) is not found.
+    public func flow(_ id: FlowID, namespace: String?, field: String = "name") async throws -> FlowRecord {
+        guard let record = try await FlowRecord.load(id, from: self.handler.store), let spec = record.state.spec,
+            namespace == nil || spec.instance.namespace == namespace
+        else {
+            throw DomainRejection(.unknownFlow, field: field, "no deployflow \(id) in namespace \(namespace ?? "any")")
+        }
+        return record
+    }
+
+    /// What the principal may do to the flow now.
+    public func allowedActions(_ flow: FlowRecord, _ principal: Principal) -> [FlowAction] {
+        self.policy.allowedActions(flow, principal)
+    }
+
+    /// Whether the flow waits for a decision this principal may take: a stop in manual mode (or at the
+    /// canary) the principal may pass, or an unreviewed emergency change it may review.
+    public func needsDecision(_ flow: FlowRecord, _ principal: Principal) -> Bool {
+        let allowed = Set(self.allowedActions(flow, principal))
+        if allowed.contains(.review) { return true }
+        return !flow.state.isFinished && !flow.state.paused && DeployFlow.waitingStep(flow.state) != nil && allowed.contains(.next)
+    }
+
+    // MARK: - Releases
+
+    /// A release: create, update, rollback, scale or restart.
+    public struct Release: Sendable, Hashable {
+        public var instance: InstanceRef
+        public var action: ReleaseRequest.Action
+        public var strategy: StrategyInput
+        public var flowID: FlowID?
+        /// The request's names for the fields the domain names `strategy`, `targetReplicas` and
+        /// `appSpec`, so a refusal names what the client sent.
+        public var strategyField: String
+        public var replicasField: String
+        public var appSpecField: String
+        public var rollbackField: String
+
+        public init(
+            instance: InstanceRef, action: ReleaseRequest.Action, strategy: StrategyInput = StrategyInput(), flowID: FlowID? = nil,
+            strategyField: String = "strategy", replicasField: String = "replicas", appSpecField: String = "applicationSpec",
+            rollbackField: String = "deployName"
+        ) {
+            self.instance = instance
+            self.action = action
+            self.strategy = strategy
+            self.flowID = flowID
+            self.strategyField = strategyField
+            self.replicasField = replicasField
+            self.appSpecField = appSpecField
+            self.rollbackField = rollbackField
+        }
+
+        var strategyKind: StrategyInput.Kind {
+            switch self.action {
+            case .create, .update, .deploy, .rollback: .update
+            case .scale, .restart: .nonUpdate
+            }
+        }
+    }
+
+    /// Creates the flow of a release, named `<instance>-<5 random characters>` as Triton names them unless
+    /// the request names it. Needs the deployer role.
+    public func release(_ release: Release, _ caller: Caller) async throws -> FlowRecord {
+        try self.policy.require(.deployer, for: "releasing an instance", caller.principal)
+        let strategy = try release.strategy.strategy(release.strategyKind, field: release.strategyField)
+        if case .restart = release.action, strategy.podsToDelete.isEmpty {
+            throw DomainRejection(.invalidField, field: "\(release.strategyField).podsToDelete", "name at least one pod")
+        }
+        let flowID = release.flowID ?? FlowID("\(release.instance.name)-\(CommandHandler.randomSuffix())")
+        let request = ReleaseRequest(instance: release.instance, action: release.action, strategy: strategy, flowID: flowID)
+        do {
+            _ = try await self.handler.create(request, cluster: self.cluster, metadata: caller.metadata)
+        } catch var rejection as DomainRejection {
+            rejection.field = rejection.field.map { Self.requestName($0, release) }
+            throw rejection
+        }
+        return try await self.flow(flowID, namespace: nil)
+    }
+
+    static func requestName(_ field: String, _ release: Release) -> String {
+        if field.hasPrefix("strategy.") { return release.strategyField + field.dropFirst("strategy".count) }
+        if field == "targetReplicas" { return release.replicasField }
+        if field == "appSpec.image" || field == "appSpec" { return "\(release.appSpecField).template" }
+        if field.hasPrefix("appSpec.") { return "\(release.appSpecField)." + field.dropFirst("appSpec.".count) }
+        if field == "rollbackTo" { return release.rollbackField }
+        return field
+    }
+
+    // MARK: - Flow intents
+
+    /// A control intent: next, continue (to `batch`, else the last), pause, resume, cancel, review.
+    public struct Control: Sendable, Hashable {
+        public var action: FlowAction
+        public var batch: Int?
+        /// An admin's justification for overriding four-eyes (an emergency change).
+        public var emergency: String?
+        /// The request's name for the batch field.
+        public var batchField: String
+
+        public init(_ action: FlowAction, batch: Int? = nil, emergency: String? = nil, batchField: String = "batch") {
+            self.action = action
+            self.batch = batch
+            self.emergency = emergency?.isEmpty == true ? nil : emergency
+            self.batchField = batchField
+        }
+    }
+
+    /// Sends one control intent to a flow.
+    public func control(_ id: FlowID, namespace: String?, _ control: Control, _ caller: Caller) async throws -> FlowRecord {
+        try await self.control(id, namespace: namespace, [control], caller)
+    }
+
+    /// Sends several control intents as one change (PATCH): each authorized and decided on the state the
+    /// ones before it left; all are written, or (one is refused) none.
+    public func control(_ id: FlowID, namespace: String?, _ controls: [Control], _ caller: Caller) async throws -> FlowRecord {
+        let record = try await self.flow(id, namespace: namespace)
+        let principal = caller.principal
+        let note = caller.reason ?? ""
+        let policy = self.policy
+        do {
+            try await self.handler.send(to: id, metadata: caller.metadata) { state in
+                var current = record
+                current.state = state
+                // Who may do each of them is decided first, on the state as it is, so a refusal says the
+                // rule whatever else in the change the state would refuse; then each on the state the
+                // ones before it leave.
+                for control in controls {
+                    let kind = control.action.command(current.state, by: principal.name, batch: control.batch, note: note)
+                    _ = try policy.authorize(kind, on: current, principal, emergency: control.emergency)
+                }
+                var kinds: [DeployFlow.Command.Kind] = []
+                for control in controls {
+                    let kind = control.action.command(current.state, by: principal.name, batch: control.batch, note: note)
+                    if case .reviewEmergency = kind, note.isEmpty {
+                        throw DomainRejection(.invalidField, field: "reason", "a review needs a reason")
+                    }
+                    if let override = try policy.authorize(kind, on: current, principal, emergency: control.emergency) {
+                        let declare = DeployFlow.Command.Kind.declareEmergency(
+                            rule: override.rule.rawValue, justification: override.justification, by: principal.name
+                        )
+                        kinds.append(declare)
+                        current.state = try Self.dryRun(declare, current.state)
+                    }
+                    kinds.append(kind)
+                    current.state = try Self.dryRun(kind, current.state)
+                }
+                return kinds
+            }
+        } catch var rejection as DomainRejection where rejection.field == "batch" {
+            rejection.field = controls.first { $0.batch != nil }?.batchField ?? controls.first?.batchField ?? "batch"
+            throw rejection
+        }
+        return try await self.flow(id, namespace: nil)
+    }
+
+    private static func dryRun(_ kind: DeployFlow.Command.Kind, _ state: DeployFlow.State) throws -> DeployFlow.State {
+        let metadata = EventMetadata(actor: "check", source: .system, time: state.updatedAt ?? Date())
+        return DeployFlow.fold(try DeployFlow.decide(DeployFlow.Command(kind, metadata: metadata), state), from: state)
+    }
+
+    // MARK: - Instances
+
+    /// Asks the engine to delete the instance's CloneSet. Needs the deployer role.
+    public func deleteInstance(_ instance: InstanceRef, _ caller: Caller) async throws -> Instance.State {
+        try self.policy.require(.deployer, for: "deleting an instance", caller.principal)
+        return try await self.handler.requestDeletion(instance, cluster: self.cluster, metadata: caller.metadata)
+    }
+
+    /// Requires the viewer role (every principal has it); for reads.
+    public func requireViewer(for what: String, _ caller: Principal) throws(IntentDenied) {
+        try self.policy.require(.viewer, for: what, caller)
+    }
+}
