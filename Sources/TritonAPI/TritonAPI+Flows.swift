@@ -143,7 +143,8 @@ extension TritonAPI {
     /// The flows waiting for `principal`: active flows, and finished ones with an unreviewed emergency.
     func needsDecision(_ principal: Principal) async throws -> [FlowRecord] {
         var ids = try await FlowQueries(store: self.store).list(FlowFilter(pageSize: 1000, finished: false)).map { FlowID($0.name) }
-        ids += try await self.unreviewedEmergencies().filter { !ids.contains($0) }
+        // Finished flows wait for someone only as an unreviewed emergency; `needsDecision` tells which.
+        ids += try await FlowQueries(store: self.store).emergencyFlows().filter { !ids.contains($0) }
         var records: [FlowRecord] = []
         for id in ids {
             guard let record = try await FlowRecord.load(id, from: self.store), self.intents.needsDecision(record, principal) else { continue }
@@ -162,13 +163,5 @@ extension TritonAPI {
             if all || !emergency.isReviewed { records.append(record) }
         }
         return try Self.encode(["deploys": records.map { self.status($0, for: context) }])
-    }
-
-    func unreviewedEmergencies() async throws -> [FlowID] {
-        var ids: [FlowID] = []
-        for id in try await FlowQueries(store: self.store).emergencyFlows() {
-            if let record = try await FlowRecord.load(id, from: self.store), record.state.emergency?.isReviewed == false { ids.append(id) }
-        }
-        return ids
     }
 }

@@ -215,9 +215,4 @@ public struct Intents: Sendable {
         try self.policy.require(.deployer, for: "deleting an instance", caller.principal)
         return try await self.handler.requestDeletion(instance, cluster: self.cluster, metadata: caller.metadata)
     }
-
-    /// Requires the viewer role (every principal has it); for reads.
-    public func requireViewer(for what: String, _ caller: Principal) throws(IntentDenied) {
-        try self.policy.require(.viewer, for: what, caller)
-    }
 }
