@@ -16,8 +16,9 @@ import TritonProjections
 extension TritonAPI {
     @Sendable func listFlows(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "listing flows")
-        let namespace = try context.parameters.require("namespace")
+        // `/api/v1/deployflows` lists every namespace (or the one of `?namespace=`).
         let query = request.uri.queryParameters
+        let namespace = context.parameters.get("namespace") ?? query.get("namespace")
         var filter = FlowFilter(namespace: namespace, instanceName: query.get("instanceName"))
         if let action = query.get("action") {
             guard let parsed = Action(rawValue: action) else {
@@ -33,13 +34,15 @@ extension TritonAPI {
             guard let start = Int(text), start >= 0 else { throw APIError.badRequest("start", "must be 0 or more") }
             filter.start = start
         }
+        try await self.waitForProjections(request)
         let flows = try await FlowQueries(store: self.store).list(filter)
         return try Self.encode(["deploys": flows])
     }
 
     /// The flow of the route, as the log has it now (never behind), with who did what.
     func flowRecord(_ context: APIContext) async throws -> FlowRecord {
-        let namespace = try context.parameters.require("namespace")
+        // `/api/v1/deployflows/{name}` finds the flow in any namespace (flow ids are unique across them).
+        let namespace = context.parameters.get("namespace")
         let name = try context.parameters.require("name")
         do {
             return try await self.intents.flow(FlowID(name), namespace: namespace)

@@ -13,7 +13,9 @@ import TritonProjections
 extension TritonAPI {
     @Sendable func listInstances(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "listing instances")
-        let namespace = try context.parameters.require("namespace")
+        // `/api/v1/instances` lists every namespace (or the one of `?namespace=`).
+        let namespace = context.parameters.get("namespace") ?? request.uri.queryParameters.get("namespace")
+        try await self.waitForProjections(request)
         return try Self.encode(["instances": try await FlowQueries(store: self.store).instances(namespace: namespace)])
     }
 
@@ -51,11 +53,12 @@ extension TritonAPI {
 
     /// `DELETE /instances/{name}`: records who asked to delete the CloneSet and why; the engine's executor
     /// deletes it (its pods go with it) and records that it did. 202 with the deletion; asking again while
-    /// it is pending answers the same. Refused (409) while a flow runs on the instance.
+    /// it is pending answers the same. Refused (409) while a flow runs on the instance. Why: `?reason=`.
     @Sendable func deleteInstance(_ request: Request, _ context: APIContext) async throws -> Response {
         let namespace = try context.parameters.require("namespace")
         let name = try context.parameters.require("name")
-        let state = try await self.intents.deleteInstance(InstanceRef(namespace: namespace, name: name), context.caller(request, reason: nil))
+        let reason = request.uri.queryParameters.get("reason")
+        let state = try await self.intents.deleteInstance(InstanceRef(namespace: namespace, name: name), context.caller(request, reason: reason))
         return try Self.encode(InstanceDeletionStatus(InstanceRef(namespace: namespace, name: name), state), status: .accepted)
     }
 

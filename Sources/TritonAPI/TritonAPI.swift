@@ -59,12 +59,19 @@ public struct TritonAPI: Sendable {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        router.get("/api/v1/whoami", use: self.whoami)
+        router.get("/api/v1/deployflows", use: self.listFlows)
+        router.get("/api/v1/deployflows/:name", use: self.getFlow)
+        router.get("/api/v1/instances", use: self.listInstances)
         router.get("/api/v1/inbox", use: self.inbox)
         router.get("/api/v1/emergencies", use: self.emergencies)
         let v1 = router.group("/api/v1/namespaces/:namespace")
         v1.get("deployflows", use: self.listFlows)
         v1.post("deployflows") { request, context in
             try await self.idempotent(request, context) { request, context in try await self.createFlow(request, context) }
+        }
+        v1.post("releases") { request, context in
+            try await self.idempotent(request, context) { request, context in try await self.release(request, context) }
         }
         v1.get("deployflows/:name", use: self.getFlow)
         v1.patch("deployflows/:name", use: self.patchFlow)
@@ -84,6 +91,7 @@ public struct TritonAPI: Sendable {
             }
         }
         v1.delete("instances/:name", use: self.deleteInstance)
+        v1.get("instances/:name/deletion", use: self.instanceDeletion)
         return router
     }
 

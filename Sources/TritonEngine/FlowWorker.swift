@@ -190,7 +190,7 @@ public struct FlowWorker: Sendable {
 }
 
 /// Pending / Running / Ready / Failed pod counts, as the UI shows them (`0/1/0/0`).
-public struct ReplicaCounts: Sendable, Hashable, CustomStringConvertible {
+public struct ReplicaCounts: Sendable, Hashable, Codable, CustomStringConvertible {
     public var pending: Int
     public var running: Int
     public var ready: Int

@@ -48,7 +48,7 @@ extension FlowWorker {
 }
 
 /// An instance's deletion as the API and the CLI report it.
-public struct InstanceDeletionStatus: Sendable, Encodable {
+public struct InstanceDeletionStatus: Sendable, Codable {
     public var namespace: String
     public var name: String
     /// `Deleting` until the executor deleted the CloneSet, then `Deleted`.

@@ -69,6 +69,20 @@ public actor FlowProjector {
         return try await self.catchUpToHead()
     }
 
+    /// Waits, without projecting anything itself, until the projector that runs elsewhere (`triton serve`)
+    /// has projected every event committed before the call: a reader then sees its own writes. Returns
+    /// `false` when `timeout` passed first.
+    @discardableResult
+    public func waitUntilProjected(timeout: Duration) async throws -> Bool {
+        guard let head = try await Self.logHead(self.store) else { return true }
+        let deadline = ContinuousClock.now + timeout
+        while try await Self.loadCheckpoint(self.store, self.configuration.name) < head {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
     /// Follows the log until the task is cancelled: catches up, then waits for new events (woken by
     /// appends in this process, by NOTIFY while the store's `run()` runs, or by polling). Lost
     /// connections are retried with a back-off; an event that cannot be decoded stops it (throws).

@@ -70,6 +70,33 @@ public struct FlowStatus: Codable, Sendable, Equatable {
     public var allowedActions: [String]?
     /// Set when an admin overrode four-eyes: the justification and its review.
     public var emergency: DeployFlow.Emergency?
+    /// Every planned batch, started or not (replies that read the log).
+    public var plan: [PlannedBatch]?
+    /// The flow's pods now: pending, running, ready, failed (replies that read the log).
+    public var podCounts: ReplicaCounts?
+    /// The stop the flow waits at for a person (`next`), when it waits (replies that read the log).
+    public var waiting: Waiting?
+    /// Why the flow failed, when it did (replies that read the log).
+    public var failureReason: String?
+
+    /// One batch of the plan.
+    public struct PlannedBatch: Codable, Sendable, Equatable {
+        public var size: Int
+        public var canary: Bool
+    }
+
+    /// A stop for `next`: `pullIn` (pull the smoke-tested batch into traffic) or `startBatch`.
+    public struct Waiting: Codable, Sendable, Equatable {
+        public var step: String
+        public var batch: Int
+
+        public init(_ step: DeployFlow.WaitingStep) {
+            switch step {
+            case .pullIn(let batch): self.step = "pullIn"; self.batch = batch
+            case .startBatch(let batch): self.step = "startBatch"; self.batch = batch
+            }
+        }
+    }
 
     /// One batch as Triton shows it (a `Batch` condition).
     public struct Batch: Codable, Sendable, Equatable {
@@ -209,6 +236,10 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         self.lastIntent = record.lastIntent
         self.allowedActions = allowedActions?.map(\.rawValue)
         self.emergency = record.state.emergency
+        self.plan = record.state.plan.batches.map { PlannedBatch(size: $0.size, canary: $0.canary) }
+        self.podCounts = ReplicaCounts(record.state.pods)
+        self.waiting = record.state.paused || record.state.isFinished ? nil : DeployFlow.waitingStep(record.state).map(Waiting.init)
+        self.failureReason = record.state.failureReason
         for index in self.conditions.indices {
             self.conditions[index].lastIntent = record.batchIntents[self.conditions[index].batch]
         }

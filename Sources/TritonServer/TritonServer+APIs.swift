@@ -9,7 +9,8 @@ import TritonAPI
 extension TritonServer {
     /// The REST API: HTTP/1.1, or over TLS HTTP/2 and HTTP/1.1 by ALPN.
     static func restApplication(
-        _ api: TritonAPI, _ configuration: Configuration, authenticator: Authenticator, logger: Logger, output: Output
+        _ api: TritonAPI, _ configuration: Configuration, authenticator: Authenticator, logger: Logger, output: Output,
+        onListening: @escaping @Sendable (String) -> Void
     ) throws -> any ServiceLifecycle.Service {
         var server = HTTPServerBuilder.http1()
         if let files = configuration.tls {
@@ -31,6 +32,9 @@ extension TritonServer {
                 let protocols = secure ? " (TLS; HTTP/2 and HTTP/1.1)" : ""
                 let open = authenticator.isOpen ? " (open: no --tokens-file, every caller is an admin)" : ""
                 output.info("REST API: \(scheme)://\(host):\(port)/api/v1\(protocols)\(open)")
+                // A wildcard address is reached on loopback from this machine.
+                let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+                onListening("\(scheme)://\(reachable):\(port)")
             },
             logger: logger
         )

@@ -17,8 +17,11 @@ public enum TritonServer {
     /// Starts the database (when embedded) and migrates it, brings up the cluster, calls `onStarted`
     /// (the caller records where the server is), then runs every service until a signal stops them,
     /// and releases what it started — also when a step fails.
+    /// `onRESTListening` is called with the REST API's base URL (`http[s]://host:port`) once it listens
+    /// (with `httpPort` 0, the port it was given).
     public static func run(
-        _ configuration: Configuration, output: Output = .standard, onStarted: @Sendable (Started) throws -> Void = { _ in }
+        _ configuration: Configuration, output: Output = .standard, onStarted: @Sendable (Started) throws -> Void = { _ in },
+        onRESTListening: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
         var logger = Logger(label: "triton.serve")
         logger.logLevel = configuration.logLevel
@@ -59,7 +62,7 @@ public enum TritonServer {
         let api = TritonAPI(store: store, handler: handler, cluster: cluster.port, authenticator: authenticator, policy: policy)
 
         var services = cluster.services
-        services.append(try Self.restApplication(api, configuration, authenticator: authenticator, logger: logger, output: output))
+        services.append(try Self.restApplication(api, configuration, authenticator: authenticator, logger: logger, output: output, onListening: onRESTListening))
         services.append(Self.grpcService(api, configuration, output: output))
         services.append(StoreWakeUpsService(store: store, output: output))
         services.append(ProjectorService(projector: FlowProjector(store: store), output: output))

@@ -1,48 +1,53 @@
 import ArgumentParser
-import EventStore
 import Foundation
-import KubeClient
-import PostgresStore
 import TritonDomain
 import TritonEngine
-import TritonKubeAdapter
 import TritonProjections
 
-// `triton flow next|continue|pause|resume|cancel`: one intent on a running flow, with who and why.
+// `triton flow next|continue|pause|resume|cancel|review`: one intent on a flow, sent to the API; the
+// server decides who asks and whether they may.
 
-/// `next`, `continue`, `pause`, `resume`, `cancel`: one intent on a running flow.
+/// One control intent on a flow.
 struct FlowControl {
+    struct Body: Encodable {
+        var reason: String?
+        var batch: Int?
+        var emergency: String?
+    }
+
     static func send(
-        _ kind: DeployFlow.Command.Kind, id: String, database: DatabaseOptions, output: OutputOptions, intent: IntentOptions
+        _ intent: String, id: String, api: APIOptions, output: OutputOptions, options: IntentOptions, batch: Int? = nil,
+        emergency: String? = nil
     ) async throws {
-        let store = try database.makeStore()
-        defer { store.shutdown() }
-        try await store.migrate()
-        let handler = CommandHandler(store: store)
-        let flow = FlowID(id)
-        let (existing, _) = try await handler.load(DeployFlow.self, stream: Streams.flow(flow))
-        guard existing.isCreated else {
-            throw output.failure(CLIError(code: "unknownFlow", field: "id", message: "no flow named '\(id)'"))
-        }
-        let outcome: CommandHandler.Outcome<DeployFlow>
-        do {
-            outcome = try await handler.send(kind, to: flow, metadata: intent.metadata())
-        } catch let rejection as DomainRejection {
-            throw output.failure(CLIError(rejection))
-        }
-        if output.isJSON {
-            _ = try await FlowProjector(store: store).catchUp()
-            if let status = try await FlowQueries(store: store).status(id: flow) {
-                print(String(decoding: try FlowStatus.makeEncoder().encode(status), as: UTF8.self))
+        try await output.reporting {
+            let client = try api.client()
+            defer { client.shutdown() }
+            let flow = try await FlowLookup.flow(id, client)
+            let status = try await client.send(
+                FlowStatus.self, "POST", TritonClient.flowPath(flow) + "/\(intent)",
+                body: Body(reason: options.reason, batch: batch, emergency: emergency)
+            )
+            if output.isJSON {
+                FlowReport.printJSON(status)
+            } else {
+                let who = status.lastIntent.map { "\($0.intent) by \($0.actor)" } ?? intent
+                print("flow \(id): \(who) — \(FlowProgress.line(status))")
+                if let emergency = status.emergency, emergency.reviewedBy == nil {
+                    print("  EMERGENCY CHANGE by \(emergency.declaredBy): \(emergency.justification) — needs a review by another approver")
+                }
             }
-        } else {
-            let what = outcome.events.map { $0.typeName }.joined(separator: ", ")
-            print("flow \(id): \(what.isEmpty ? "nothing to record" : what) — \(FlowProgress.line(outcome.state))")
-        }
-        if intent.watch {
-            try await FlowWatcher(store: store, output: output).watch(flow, stopWhenWaiting: true)
+            if options.watch {
+                try await FlowWatcher(client: client, output: output).watch(status, stopWhenWaiting: true)
+            }
         }
     }
+}
+
+/// The justification of an admin who overrides four-eyes: the intent goes through, flagged as an
+/// emergency change that another approver must review.
+struct EmergencyOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Admins only: override four-eyes as an emergency change, with this justification.", valueName: "why"))
+    var emergency: String?
 }
 
 struct FlowNext: AsyncParsableCommand {
@@ -50,10 +55,13 @@ struct FlowNext: AsyncParsableCommand {
         commandName: "next", abstract: "Manual mode: pull the smoke-tested batch into traffic, or start the next batch."
     )
     @Argument(help: "The flow id.") var id: String
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var emergency: EmergencyOption
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var intent: IntentOptions
-    func run() async throws { try await FlowControl.send(.next, id: self.id, database: self.database, output: self.output, intent: self.intent) }
+    func run() async throws {
+        try await FlowControl.send("next", id: self.id, api: self.api, output: self.output, options: self.intent, emergency: self.emergency.emergency)
+    }
 }
 
 struct FlowContinue: AsyncParsableCommand {
@@ -62,19 +70,14 @@ struct FlowContinue: AsyncParsableCommand {
     )
     @Argument(help: "The flow id.") var id: String
     @Option(help: "The 1-based batch to run to (default: the last).") var batch: Int?
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var emergency: EmergencyOption
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var intent: IntentOptions
     func run() async throws {
-        var target = self.batch
-        if target == nil {
-            let store = try self.database.makeStore()
-            defer { store.shutdown() }
-            let (state, _) = try await CommandHandler(store: store).load(DeployFlow.self, stream: Streams.flow(FlowID(self.id)))
-            target = state.plan.count
-        }
         try await FlowControl.send(
-            .continueTo(batch: target ?? 0), id: self.id, database: self.database, output: self.output, intent: self.intent
+            "continue", id: self.id, api: self.api, output: self.output, options: self.intent, batch: self.batch,
+            emergency: self.emergency.emergency
         )
     }
 }
@@ -82,26 +85,37 @@ struct FlowContinue: AsyncParsableCommand {
 struct FlowPause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Stop making progress (the CloneSet is paused) until resume.")
     @Argument(help: "The flow id.") var id: String
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var intent: IntentOptions
-    func run() async throws { try await FlowControl.send(.pause, id: self.id, database: self.database, output: self.output, intent: self.intent) }
+    func run() async throws { try await FlowControl.send("pause", id: self.id, api: self.api, output: self.output, options: self.intent) }
 }
 
 struct FlowResume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Continue a paused flow.")
     @Argument(help: "The flow id.") var id: String
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var intent: IntentOptions
-    func run() async throws { try await FlowControl.send(.resume, id: self.id, database: self.database, output: self.output, intent: self.intent) }
+    func run() async throws { try await FlowControl.send("resume", id: self.id, api: self.api, output: self.output, options: self.intent) }
 }
 
 struct FlowCancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Stop a flow for good (Canceled); nothing more is applied.")
     @Argument(help: "The flow id.") var id: String
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var intent: IntentOptions
-    func run() async throws { try await FlowControl.send(.cancel, id: self.id, database: self.database, output: self.output, intent: self.intent) }
+    func run() async throws { try await FlowControl.send("cancel", id: self.id, api: self.api, output: self.output, options: self.intent) }
+}
+
+struct FlowReview: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review", abstract: "Approvers: review an emergency change after the fact (--reason is required; not by who declared it)."
+    )
+    @Argument(help: "The flow id.") var id: String
+    @OptionGroup var api: APIOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var intent: IntentOptions
+    func run() async throws { try await FlowControl.send("review", id: self.id, api: self.api, output: self.output, options: self.intent) }
 }

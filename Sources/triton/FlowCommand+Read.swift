@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PostgresStore
 import TritonDomain
 import TritonEngine
 import TritonProjections
@@ -11,7 +10,8 @@ struct Flow: AsyncParsableCommand {
         subcommands: [
             FlowCreate.self, FlowUpdate.self, FlowRollback.self, FlowScale.self, FlowRestart.self,
             FlowList.self, FlowGet.self, FlowWatch.self,
-            FlowNext.self, FlowContinue.self, FlowPause.self, FlowResume.self, FlowCancel.self,
+            FlowNext.self, FlowContinue.self, FlowPause.self, FlowResume.self, FlowCancel.self, FlowReview.self,
+            FlowInbox.self, FlowEmergencies.self,
         ]
     )
 }
@@ -19,65 +19,118 @@ struct Flow: AsyncParsableCommand {
 struct FlowList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List flows, newest first.")
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Only flows in this namespace.")
+    @Option(name: [.short, .long], help: "Only flows in this namespace.")
     var namespace: String?
 
     @Option(help: "Only flows of this instance.")
     var instance: String?
 
+    struct Reply: Decodable { var deploys: [FlowStatus] }
+
     func run() async throws {
-        let store = try self.database.makeStore()
-        defer { store.shutdown() }
-        try await store.migrate()
-        _ = try await FlowProjector(store: store).catchUp()
-        let flows = try await FlowQueries(store: store).list(FlowFilter(namespace: self.namespace, instanceName: self.instance))
-        if self.output.isJSON {
-            print(String(decoding: try FlowStatus.makeEncoder().encode(flows), as: UTF8.self))
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            var query = ["consistent=true", "pageSize=1000"]
+            if let namespace = self.namespace { query.append("namespace=\(TritonClient.escape(namespace))") }
+            if let instance = self.instance { query.append("instanceName=\(TritonClient.escape(instance))") }
+            let flows = try await client.get(Reply.self, "/api/v1/deployflows?" + query.joined(separator: "&")).deploys
+            FlowTable.print(flows, output: self.output)
+        }
+    }
+}
+
+enum FlowTable {
+    static func print(_ flows: [FlowStatus], output: OutputOptions) {
+        if output.isJSON {
+            FlowReport.printJSON(flows)
             return
         }
-        print("NAMESPACE".padding(toLength: 12, withPad: " ", startingAt: 0) + "FLOW".padding(toLength: 36, withPad: " ", startingAt: 0)
-            + "ACTION      PHASE          BATCHES  REPLICAS")
+        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
+        Swift.print(column("NAMESPACE", 12) + column("FLOW", 36) + column("ACTION", 12) + column("PHASE", 15) + column("BATCHES", 9) + "REPLICAS")
         for flow in flows {
-            print(
-                flow.namespace.padding(toLength: 12, withPad: " ", startingAt: 0) + flow.name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                    + flow.action.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + (flow.phase + (flow.paused ? " (paused)" : "")).padding(toLength: 15, withPad: " ", startingAt: 0)
-                    + "\(flow.finishedBatches)/\(flow.batches)".padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + "\(flow.finishedReplicas)"
+            Swift.print(
+                column(flow.namespace, 12) + column(flow.name, 36) + column(flow.action, 12)
+                    + column(flow.phase + (flow.paused ? " (paused)" : ""), 15) + column("\(flow.finishedBatches)/\(flow.batches)", 9)
+                    + "\(flow.finishedReplicas)" + (flow.emergency.map { $0.reviewedBy == nil ? "  EMERGENCY (unreviewed)" : "  emergency (reviewed)" } ?? "")
             )
         }
     }
 }
 
 struct FlowGet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "One flow with its batches and pods.")
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "One flow with its batches and pods, and who did what.")
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
 
     @Argument(help: "The flow id.")
     var id: String
 
     func run() async throws {
-        let store = try self.database.makeStore()
-        defer { store.shutdown() }
-        try await store.migrate()
-        _ = try await FlowProjector(store: store).catchUp()
-        guard let flow = try await FlowQueries(store: store).status(id: FlowID(self.id)) else {
-            throw ValidationError("id: no flow named '\(self.id)'")
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            let flow = try await FlowLookup.flow(self.id, client)
+            if self.output.isJSON {
+                FlowReport.printJSON(flow)
+                return
+            }
+            func who(_ intent: Attribution?) -> String {
+                guard let intent else { return "" }
+                return " — \(intent.intent) by \(intent.actor)\(intent.reason.map { ": \($0)" } ?? "")"
+            }
+            print("flow \(flow.name) in \(flow.namespace): \(flow.action) of \(flow.instanceName), phase \(flow.phase)\(flow.paused ? " (paused)" : "")")
+            print("created by \(flow.createdBy ?? "?"); last\(who(flow.lastIntent))")
+            print("batches \(flow.finishedBatches)/\(flow.batches), replicas finished \(flow.finishedReplicas), failed \(flow.failedReplicas), mode \(flow.mode)")
+            for batch in flow.conditions {
+                let pods = batch.pods.map { "\($0.name) \($0.phase)\($0.pullInStatus.isEmpty ? "" : " " + $0.pullInStatus)" }
+                print("  batch \(batch.batch)\(batch.canary ? " (canary)" : ""): \(batch.phase), \(batch.batchSize) pods: \(pods.joined(separator: ", "))\(who(batch.lastIntent))")
+            }
+            if let emergency = flow.emergency {
+                let review = emergency.reviewedBy.map { "reviewed by \($0)" } ?? "NOT REVIEWED"
+                print("EMERGENCY CHANGE by \(emergency.declaredBy): \(emergency.justification) (\(review))")
+            }
+            if let allowed = flow.allowedActions {
+                print("you may: \(allowed.isEmpty ? "nothing" : allowed.joined(separator: ", "))")
+            }
         }
-        if self.output.isJSON {
-            print(String(decoding: try FlowStatus.makeEncoder().encode(flow), as: UTF8.self))
-            return
+    }
+}
+
+/// `triton flow inbox`: the flows waiting for a decision the caller may take.
+struct FlowInbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inbox", abstract: "Flows across namespaces waiting for a decision you may take (a stop to pass, an emergency to review)."
+    )
+    @OptionGroup var api: APIOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            FlowTable.print(try await client.get(FlowList.Reply.self, "/api/v1/inbox").deploys, output: self.output)
         }
-        print("flow \(flow.name) in \(flow.namespace): \(flow.action) of \(flow.instanceName), phase \(flow.phase)\(flow.paused ? " (paused)" : "")")
-        print("batches \(flow.finishedBatches)/\(flow.batches), replicas finished \(flow.finishedReplicas), failed \(flow.failedReplicas), mode \(flow.mode)")
-        for batch in flow.conditions {
-            let pods = batch.pods.map { "\($0.name) \($0.phase)\($0.pullInStatus.isEmpty ? "" : " " + $0.pullInStatus)" }
-            print("  batch \(batch.batch)\(batch.canary ? " (canary)" : ""): \(batch.phase), \(batch.batchSize) pods: \(pods.joined(separator: ", "))")
+    }
+}
+
+/// `triton flow emergencies`: emergency changes not reviewed yet (`--all`: every one).
+struct FlowEmergencies: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "emergencies", abstract: "Emergency changes waiting for their review.")
+    @Flag(help: "Reviewed ones too.") var all = false
+    @OptionGroup var api: APIOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            let path = "/api/v1/emergencies" + (self.all ? "?reviewed=any" : "")
+            FlowTable.print(try await client.get(FlowList.Reply.self, path).deploys, output: self.output)
         }
     }
 }

@@ -1,14 +1,8 @@
 import ArgumentParser
-import EventStore
 import Foundation
-import KubeClient
-import PostgresStore
-import TritonDomain
-import TritonEngine
-import TritonKubeAdapter
-import TritonProjections
 
-// `triton flow create|update|rollback|scale|restart`: release intents appended to the event log with who and why; the running `triton serve` carries them out.
+// `triton flow create|update|rollback|scale|restart`: release intents sent to the API of `triton serve`,
+// which decides who asks (the token's user), records the intent with why, and carries it out.
 
 struct FlowCreate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an instance: a new CloneSet, released in batches.")
@@ -18,18 +12,23 @@ struct FlowCreate: AsyncParsableCommand {
     var image: String
     @Option(help: "Replicas when the flow is done.")
     var replicas: Int
-    @Option(help: "Application id (Triton's appID).")
-    var appId: Int = 0
-    @Option(help: "Group id (Triton's groupID).")
-    var groupId: Int = 0
+    @Option(help: "Application id (Triton's appID; default 0).")
+    var appId: Int?
+    @Option(help: "Group id (Triton's groupID; default 0).")
+    var groupId: Int?
     @Option(help: "Application name (default: the instance name).")
     var appName: String?
     @OptionGroup var strategy: StrategyOptions
     @OptionGroup var context: ReleaseContext
 
     func run() async throws {
-        let spec = AppSpec(appID: self.appId, groupID: self.groupId, appName: self.appName ?? self.instance.instance, image: self.image)
-        try await self.context.release(self.instance.ref, .create(spec, replicas: self.replicas), strategy: try self.strategy.strategy())
+        try await self.context.release(
+            self.instance,
+            ReleaseBody(
+                action: "create", instance: self.instance.instance, image: self.image, replicas: self.replicas, appID: self.appId,
+                groupID: self.groupId, appName: self.appName, strategy: self.strategy.input()
+            )
+        )
     }
 }
 
@@ -43,7 +42,9 @@ struct FlowUpdate: AsyncParsableCommand {
     @OptionGroup var context: ReleaseContext
 
     func run() async throws {
-        try await self.context.release(self.instance.ref, .update(image: self.image, appSpec: nil), strategy: try self.strategy.strategy())
+        try await self.context.release(
+            self.instance, ReleaseBody(action: "update", instance: self.instance.instance, image: self.image, strategy: self.strategy.input())
+        )
     }
 }
 
@@ -59,7 +60,9 @@ struct FlowRollback: AsyncParsableCommand {
     @OptionGroup var context: ReleaseContext
 
     func run() async throws {
-        try await self.context.release(self.instance.ref, .rollback(to: self.to.map { FlowID($0) }), strategy: try self.strategy.strategy())
+        try await self.context.release(
+            self.instance, ReleaseBody(action: "rollback", instance: self.instance.instance, rollbackTo: self.to, strategy: self.strategy.input())
+        )
     }
 }
 
@@ -78,7 +81,13 @@ struct FlowScale: AsyncParsableCommand {
 
     func run() async throws {
         let pods = PodList.parse(self.podsToDelete)
-        try await self.context.release(self.instance.ref, .scale(replicas: self.replicas), strategy: try self.strategy.strategy(podsToDelete: pods))
+        try await self.context.release(
+            self.instance,
+            ReleaseBody(
+                action: "scale", instance: self.instance.instance, replicas: self.replicas,
+                strategy: self.strategy.input(podsToDelete: pods.isEmpty ? nil : pods)
+            )
+        )
     }
 }
 
@@ -94,9 +103,10 @@ struct FlowRestart: AsyncParsableCommand {
     @OptionGroup var context: ReleaseContext
 
     func run() async throws {
-        let pods = PodList.parse(self.podsToDelete)
-        guard !pods.isEmpty else { throw ValidationError("--pods-to-delete: name at least one pod") }
-        try await self.context.release(self.instance.ref, .restart, strategy: try self.strategy.strategy(podsToDelete: pods))
+        try await self.context.release(
+            self.instance,
+            ReleaseBody(action: "restart", instance: self.instance.instance, strategy: self.strategy.input(podsToDelete: PodList.parse(self.podsToDelete)))
+        )
     }
 }
 

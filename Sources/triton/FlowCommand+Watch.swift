@@ -1,87 +1,98 @@
 import ArgumentParser
-import EventStore
 import Foundation
-import KubeClient
-import PostgresStore
-import TritonDomain
 import TritonEngine
-import TritonKubeAdapter
 import TritonProjections
 
-// Following a flow: its progress line, the final report, `triton flow watch`.
+// Following a flow through the API: its progress line, the report of a new flow, `triton flow watch`.
 
 enum FlowProgress {
-    /// One line: phase, current batch and its phase, pod counts, finished replicas.
-    static func line(_ state: DeployFlow.State) -> String {
-        var line = "\(state.phase.rawValue)\(state.paused ? " (paused)" : "")"
-        if let batch = state.current {
-            line += "  batch \(batch.number)/\(state.plan.count)\(batch.canary ? " canary" : "") \(batch.phase.rawValue)"
+    /// One line: phase, current batch and its phase, pod counts, finished replicas, the stop it waits at.
+    static func line(_ status: FlowStatus) -> String {
+        var line = "\(status.phase)\(status.paused ? " (paused)" : "")"
+        if let batch = status.conditions.last {
+            line += "  batch \(batch.batch)/\(status.batches)\(batch.canary ? " canary" : "") \(batch.phase)"
         }
-        let counts = ReplicaCounts(state.pods)
-        line += "  pods pending \(counts.pending) running \(counts.running) ready \(counts.ready) failed \(counts.failed)"
-        line += "  finished \(state.finishedReplicas)/\(state.plan.total)"
-        if let step = DeployFlow.waitingStep(state), !state.paused {
-            switch step {
-            case .pullIn(let batch): line += "  — waiting: `next` pulls batch \(batch) into traffic"
-            case .startBatch(let batch): line += "  — waiting: `next` starts batch \(batch)"
+        if let counts = status.podCounts {
+            line += "  pods pending \(counts.pending) running \(counts.running) ready \(counts.ready) failed \(counts.failed)"
+        }
+        let total = status.plan?.reduce(0) { $0 + $1.size } ?? status.finishedReplicas
+        line += "  finished \(status.finishedReplicas)/\(total)"
+        if let waiting = status.waiting {
+            switch waiting.step {
+            case "pullIn": line += "  — waiting: `next` pulls batch \(waiting.batch) into traffic"
+            default: line += "  — waiting: `next` starts batch \(waiting.batch)"
             }
         }
-        if let reason = state.failureReason { line += "  — \(reason)" }
+        if let reason = status.failureReason { line += "  — \(reason)" }
         return line
     }
 
-    static func plan(_ state: DeployFlow.State) -> String {
-        state.plan.batches.map { $0.canary ? "\($0.size) (canary)" : "\($0.size)" }.joined(separator: ", ")
+    static func plan(_ status: FlowStatus) -> String {
+        (status.plan ?? []).map { $0.canary ? "\($0.size) (canary)" : "\($0.size)" }.joined(separator: ", ")
     }
 }
 
 enum FlowReport {
-    static func created(_ state: DeployFlow.State, _ spec: DeployFlow.Spec, store: PostgresEventStore, output: OutputOptions) async throws {
+    /// The flow a release created: its id on standard output (the JSON status with --output json), what
+    /// it does on standard error.
+    static func created(_ status: FlowStatus, output: OutputOptions) {
         if output.isJSON {
-            _ = try await FlowProjector(store: store).catchUp()
-            if let status = try await FlowQueries(store: store).status(id: spec.flowID) {
-                print(String(decoding: try FlowStatus.makeEncoder().encode(status), as: UTF8.self))
-            }
+            FlowReport.printJSON(status)
             return
         }
-        print(spec.flowID.rawValue)
+        print(status.name)
         fflush(nil)
-        output.progress(
-            "created: \(spec.action.rawValue) of \(spec.instance) to \(spec.appSpec.image), \(spec.strategy.mode.rawValue) mode, batches \(FlowProgress.plan(state))"
-        )
-        output.progress("follow it: triton flow watch \(spec.flowID)")
+        output.progress("created: \(status.action) of \(status.namespace)/\(status.instanceName), \(status.mode) mode, batches \(FlowProgress.plan(status))")
+        output.progress("follow it: triton flow watch \(status.name)")
+    }
+
+    static func printJSON(_ value: some Encodable) {
+        let encoder = FlowStatus.makeEncoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+        fflush(nil)
     }
 }
 
-/// Follows one flow's stream and prints each change (a line for people; a status JSON line with
-/// --output json) until it finishes, or, with `stopWhenWaiting`, until it waits for a person.
+/// Follows one flow through the API's Server-Sent Events and prints each change (a line for people; a
+/// status JSON line with --output json) until it finishes, or, with `stopWhenWaiting`, until it waits
+/// for a person. A dropped connection (the server restarting) is resumed for up to a minute.
 struct FlowWatcher {
-    let store: PostgresEventStore
+    let client: TritonClient
     let output: OutputOptions
 
-    func watch(_ flow: FlowID, stopWhenWaiting: Bool) async throws {
-        // With a state cache, each look reads only the events appended since the last.
-        let handler = CommandHandler(store: self.store, cache: StateCache(capacity: 1))
+    func watch(_ flow: FlowStatus, stopWhenWaiting: Bool) async throws {
+        let path = TritonClient.flowPath(flow) + "/watch"
         var last = ""
+        var unreachableSince: ContinuousClock.Instant?
         while true {
-            let state = try await handler.load(DeployFlow.self, stream: Streams.flow(flow)).state
-            guard state.isCreated else { throw CLIError(code: "unknownFlow", field: "id", message: "no flow named '\(flow)'") }
-            let line = FlowProgress.line(state)
-            if line != last {
-                if self.output.isJSON {
-                    print(String(decoding: try FlowStatus.makeEncoder().encode(FlowStatus(state: state)), as: UTF8.self))
-                } else {
-                    print(Self.timestamp() + "  " + line)
+            do {
+                for try await data in self.client.events(path) {
+                    unreachableSince = nil
+                    let status = try TritonClient.decode(FlowStatus.self, data)
+                    let line = FlowProgress.line(status)
+                    if line != last {
+                        if self.output.isJSON {
+                            print(String(decoding: try FlowStatus.makeEncoder().encode(status), as: UTF8.self))
+                        } else {
+                            print(Self.timestamp() + "  " + line)
+                        }
+                        fflush(nil)
+                        last = line
+                    }
+                    if status.finished {
+                        if status.phase != "Success" { throw ExitCode(1) }
+                        return
+                    }
+                    if stopWhenWaiting, status.waiting != nil { return }
                 }
-                fflush(nil)
-                last = line
+            } catch let error as CLIError where error.code == "unreachable" {
+                let since = unreachableSince ?? .now
+                unreachableSince = since
+                if ContinuousClock.now - since > .seconds(60) { throw error }
             }
-            if state.isFinished {
-                if state.phase != .success { throw ExitCode(1) }
-                return
-            }
-            if stopWhenWaiting, !state.paused, DeployFlow.waitingStep(state) != nil { return }
-            try await Task.sleep(for: .milliseconds(200))
+            // The stream ended before the flow did (the server stopped): look again shortly.
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 
@@ -98,12 +109,28 @@ struct FlowWatch: AsyncParsableCommand {
     )
     @Argument(help: "The flow id.") var id: String
     @Flag(help: "Return as soon as the flow waits for `next`.") var untilWaiting = false
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try self.database.makeStore()
-        defer { store.shutdown() }
-        try await FlowWatcher(store: store, output: self.output).watch(FlowID(self.id), stopWhenWaiting: self.untilWaiting)
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            let flow = try await FlowLookup.flow(self.id, client)
+            try await FlowWatcher(client: client, output: self.output).watch(flow, stopWhenWaiting: self.untilWaiting)
+        }
+    }
+}
+
+enum FlowLookup {
+    /// A flow by its id, whatever its namespace (ids are unique across namespaces).
+    static func flow(_ id: String, _ client: TritonClient) async throws -> FlowStatus {
+        do {
+            return try await client.get(FlowStatus.self, "/api/v1/deployflows/\(TritonClient.escape(id))")
+        } catch var error as CLIError where error.code == "notFound" {
+            error.field = "id"
+            error.message = "no flow named '\(id)'"
+            throw error
+        }
     }
 }

@@ -1,11 +1,6 @@
 import ArgumentParser
-import EventStore
 import Foundation
-import KubeClient
-import PostgresStore
-import TritonDomain
 import TritonEngine
-import TritonKubeAdapter
 import TritonProjections
 
 struct InstanceCommand: AsyncParsableCommand {
@@ -21,19 +16,25 @@ struct InstanceList: AsyncParsableCommand {
 
     @Option(name: [.short, .long], help: "Only instances in this namespace.")
     var namespace: String?
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try self.database.makeStore()
-        defer { store.shutdown() }
-        try await store.migrate()
-        _ = try await FlowProjector(store: store).catchUp()
-        let instances = try await FlowQueries(store: store).instances(namespace: self.namespace)
-        if self.output.isJSON {
-            try self.output.printJSON(instances)
-            return
+        struct Reply: Decodable { var instances: [InstanceSummary] }
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            let query = "?consistent=true" + (self.namespace.map { "&namespace=\(TritonClient.escape($0))" } ?? "")
+            let instances = try await client.get(Reply.self, "/api/v1/instances" + query).instances
+            if self.output.isJSON {
+                FlowReport.printJSON(instances)
+                return
+            }
+            Self.table(instances)
         }
+    }
+
+    static func table(_ instances: [InstanceSummary]) {
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
         print(column("NAMESPACE", 12) + column("INSTANCE", 28) + column("IMAGE", 28) + column("REPLICAS", 10) + "STATUS")
         for instance in instances {
@@ -60,49 +61,40 @@ struct InstanceDelete: AsyncParsableCommand {
     )
 
     @OptionGroup var instance: InstanceOptions
-    @OptionGroup var who: ActorOptions
+    @Option(help: "Why (recorded with the intent in the audit trail).")
+    var reason: String?
     @Flag(help: "Wait until the engine has deleted it.")
     var wait = false
     @Option(help: "With --wait: give up (exit 1) after this many seconds.")
     var timeout: Int = 120
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var api: APIOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let ref = self.instance.ref
-        let store = try self.database.makeStore()
-        defer { store.shutdown() }
-        try await store.migrate()
-        let client = KubeClient(configuration: try self.cluster.configuration(namespace: ref.namespace))
-        defer { client.shutdown() }
-        // With --wait, each look reads only the events appended since the last.
-        let handler = CommandHandler(store: store, cache: StateCache(capacity: 1))
-        let metadata = self.who.metadata()
-        var state: Instance.State
-        do {
-            state = try await handler.requestDeletion(ref, cluster: KubeClusterPort(client: client), metadata: metadata)
-        } catch let rejection as DomainRejection {
-            throw self.output.failure(CLIError(rejection))
-        } catch let error as KubeError {
-            throw self.output.failure(CLIError(code: "cluster", field: nil, message: String(reflecting: error)))
-        }
-        if !self.output.isJSON {
-            print("instance \(ref): deletion requested (CloneSet uid \(state.deletion?.workloadUID ?? "?")); `triton serve` deletes it")
-        }
-        if self.wait {
-            let deadline = ContinuousClock.now + .seconds(self.timeout)
-            while state.pendingDeletion != nil {
-                guard ContinuousClock.now < deadline else {
-                    self.output.progress("instance \(ref): not deleted after \(self.timeout) s — is `triton serve` running?")
-                    if self.output.isJSON { try self.output.printJSON(InstanceDeletionStatus(ref, state)) }
-                    throw ExitCode(1)
-                }
-                try await Task.sleep(for: .milliseconds(200))
-                state = try await handler.load(Instance.self, stream: Streams.instance(ref)).state
+        try await self.output.reporting {
+            let client = try self.api.client()
+            defer { client.shutdown() }
+            let name = "\(self.instance.namespace)/\(self.instance.instance)"
+            let path = "/api/v1/namespaces/\(TritonClient.escape(self.instance.namespace))/instances/\(TritonClient.escape(self.instance.instance))"
+            let query = self.reason.map { "?reason=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
+            var status = try TritonClient.decode(InstanceDeletionStatus.self, try await client.request("DELETE", path + query))
+            if !self.output.isJSON {
+                print("instance \(name): deletion requested (CloneSet uid \(status.workloadUID ?? "?")); `triton serve` deletes it")
             }
-            if !self.output.isJSON { print("instance \(ref): deleted") }
+            if self.wait {
+                let deadline = ContinuousClock.now + .seconds(self.timeout)
+                while status.status != "Deleted" {
+                    guard ContinuousClock.now < deadline else {
+                        self.output.progress("instance \(name): not deleted after \(self.timeout) s — is `triton serve` running?")
+                        if self.output.isJSON { FlowReport.printJSON(status) }
+                        throw ExitCode(1)
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                    status = try await client.get(InstanceDeletionStatus.self, path + "/deletion")
+                }
+                if !self.output.isJSON { print("instance \(name): deleted") }
+            }
+            if self.output.isJSON { FlowReport.printJSON(status) }
         }
-        if self.output.isJSON { try self.output.printJSON(InstanceDeletionStatus(ref, state)) }
     }
 }

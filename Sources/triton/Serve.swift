@@ -80,7 +80,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds between two steps of the active flows.")
     var tickMs: Int = 100
 
-    @Option(help: "Where to tell the CLI how to reach this server.")
+    @Option(help: "Where to tell the CLI's operator commands where the log and the cluster are.")
     var stateFile: String = ServeState.path
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -132,6 +132,7 @@ struct Serve: AsyncParsableCommand {
             if recordsState { ServeState.remove(at: stateFile, ifOwnedBy: pid) }
             print("triton serve: stopped")
         }
+        let certificate = self.tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         try await TritonServer.run(configuration) { started in
             if recordsState {
                 try ServeState(
@@ -139,7 +140,19 @@ struct Serve: AsyncParsableCommand {
                     kubeServer: started.kubeServer, kubeconfig: kubeconfig, context: context
                 ).write(to: stateFile)
             }
-            print("triton serve running (pid \(pid)); stop with Ctrl-C. Try: triton flow list")
+        } onRESTListening: { url in
+            // The CLI on this machine reaches this server through the context `local` (its CA: our
+            // certificate, when it is self-signed).
+            var recorded = ""
+            if recordsState {
+                do {
+                    try ContextsFile.recordLocal(server: url, certificateAuthority: certificate)
+                    recorded = " The CLI's context \(ContextsFile.localName) points here (\(ContextsFile.path))."
+                } catch {
+                    FileHandle.standardError.write(Data("triton serve: could not record the CLI context: \(error)\n".utf8))
+                }
+            }
+            print("triton serve running (pid \(pid)); stop with Ctrl-C.\(recorded) Try: triton flow list")
             fflush(nil)
         }
     }

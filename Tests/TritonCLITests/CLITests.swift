@@ -99,10 +99,10 @@ struct CLITests {
         }
         let environment = ["TRITON_SERVE_STATE": path, "TRITON_DATABASE_URL": ""]
         try write(start: started + 1)
-        let stale = try await Self.triton(["flow", "list"], environment: environment)
+        let stale = try await Self.triton(["audit", "verify"], environment: environment)
         #expect(stale.status != 0 && stale.stderr.contains("--database-url: missing"), "\(stale.stderr)")
         try write(start: started)
-        let live = try await Self.triton(["flow", "list"], environment: environment)
+        let live = try await Self.triton(["audit", "verify"], environment: environment)
         #expect(live.status != 0 && !live.stderr.contains("--database-url: missing"), "the file of a live serve is used: \(live.stderr)")
     }
 
@@ -128,7 +128,10 @@ struct CLITests {
         #expect(result.stdout.components(separatedBy: "replay from the log matches the live state").count == 3)
         #expect(result.stdout.contains("every hash chain intact"))
 
-        let list = try await Self.triton(["flow", "list", "--database-url", url, "--schema", schema, "--namespace", "prod", "--output", "json"])
+        // The flows read back through the API of a `triton serve` on that log (the CLI reads no database).
+        let w = try ServeTests.Workspace(schema: schema)
+        let serve = try await w.serve()
+        let list = try await w.triton(["flow", "list", "--namespace", "prod", "--output", "json"])
         #expect(list.status == 0, "\(list.stderr)")
         let flows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
         #expect(flows.count == 2)
@@ -140,13 +143,15 @@ struct CLITests {
         #expect(conditions.map { $0["batchSize"] as? Int } == [1, 3, 3, 3])
         #expect(conditions.first?["canary"] as? Bool == true)
 
-        let get = try await Self.triton(["flow", "get", update["name"] as? String ?? "", "--database-url", url, "--schema", schema])
+        let get = try await w.triton(["flow", "get", update["name"] as? String ?? ""])
         #expect(get.status == 0)
-        #expect(get.stdout.contains("batch 1 (canary): Baked"))
+        #expect(get.stdout.contains("batch 1 (canary): Baked"), "\(get.stdout)")
+        #expect(get.stdout.contains("created by alice"), "\(get.stdout)")
 
-        let missing = try await Self.triton(["flow", "get", "no-such-flow", "--database-url", url, "--schema", schema])
+        let missing = try await w.triton(["flow", "get", "no-such-flow"])
         #expect(missing.status != 0)
-        #expect(missing.stderr.contains("no flow named 'no-such-flow'"))
+        #expect(missing.stderr.contains("no flow named 'no-such-flow'"), "\(missing.stderr)")
+        #expect(try await serve.stop(SIGTERM) == 0)
 
         let rebuild = try await Self.triton(["projections", "rebuild", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(rebuild.status == 0, "\(rebuild.stdout)")

@@ -47,23 +47,24 @@ struct CrashTests {
                 "serve", "--database-url", try CLITests.databaseURL(), "--schema", w.schema, "--server", cluster.url,
                 "--tick-ms", "50", "--http-port", "0", "--grpc-port", "0", "--kube-qps", "1000", "--kube-burst", "1000", "--state-file", w.stateFile + ".\(log)",
             ],
-            log: w.log(log)
+            environment: ["TRITON_CONFIG": w.configFile], log: w.log(log)
         )
         try await serve.waitFor("triton serve running")
         return serve
     }
 
     static func cli(_ w: ServeTests.Workspace, _ cluster: Cluster, _ arguments: [String]) async throws -> CLITests.Result {
+        // Flow commands go to the API of the serve started last (its context); operator commands to the log.
         try await CLITests.triton(
-            arguments + ["--database-url", try CLITests.databaseURL(), "--schema", w.schema]
-                + (["create", "update"].contains(arguments[1]) ? ["--server", cluster.url] : []),
-            environment: ["TRITON_SERVE_STATE": w.stateFile, "TRITON_ACTOR": "release-bot"]
+            arguments + (arguments[0] == "audit" ? ["--database-url", try CLITests.databaseURL(), "--schema", w.schema] : []),
+            environment: ["TRITON_SERVE_STATE": w.stateFile, "TRITON_ACTOR": "release-bot", "TRITON_CONFIG": w.configFile]
         )
     }
 
     /// Every flow's phase, from `triton flow list --output json`.
     static func phases(_ w: ServeTests.Workspace, _ cluster: Cluster) async throws -> [String: String] {
         let list = try await Self.cli(w, cluster, ["flow", "list", "--output", "json"])
+        try #require(list.status == 0, "\(list.stdout)\(list.stderr)")
         let flows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
         return Dictionary(uniqueKeysWithValues: flows.compactMap { flow in
             (flow["name"] as? String).map { ($0, flow["phase"] as? String ?? "") }
@@ -80,10 +81,18 @@ struct CrashTests {
         var kills = 0
         var rounds = 0
         let deadline = ContinuousClock.now + .seconds(240)
-        // Up to 25 rounds end with SIGKILL at a random moment; after that one engine runs to the end.
+        // Up to 25 rounds end with SIGKILL at a random moment (intents are sent to the engine of the round,
+        // so some are in flight when it dies); after that one engine runs to the end.
         var survivor: BackgroundProcess?
         while true {
             rounds += 1
+            let serve: BackgroundProcess
+            if kills < 25 {
+                serve = try await Self.serve(w, cluster, log: "serve-\(rounds).log")
+            } else {
+                if survivor == nil { survivor = try await Self.serve(w, cluster, log: "survivor.log") }
+                serve = try #require(survivor)
+            }
             let phases = try await Self.phases(w, cluster)
             try #require(ContinuousClock.now < deadline, "flows did not finish in \(rounds) rounds: \(phases)")
             for instance in instances {
@@ -102,14 +111,15 @@ struct CrashTests {
                     try #require(result.status == 0, "\(result.stderr)")
                 }
             }
-            if phases.count == 2 * instances.count && phases.values.allSatisfy({ $0 == "Success" }) { break }
+            if phases.count == 2 * instances.count && phases.values.allSatisfy({ $0 == "Success" }) {
+                if survivor == nil { try await serve.stop(SIGTERM) }
+                break
+            }
             if kills < 25 {
-                let serve = try await Self.serve(w, cluster, log: "serve-\(rounds).log")
                 try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500, using: &generator)))
                 try await serve.stop(SIGKILL)
                 kills += 1
             } else {
-                if survivor == nil { survivor = try await Self.serve(w, cluster, log: "survivor.log") }
                 try await Task.sleep(for: .milliseconds(500))
             }
         }

@@ -8,11 +8,15 @@ import Testing
 struct ServeTests {
     struct Workspace {
         let directory: URL
-        let schema = CLITests.freshSchema()
+        let schema: String
         var stateFile: String { self.directory.appendingPathComponent("serve.json").path }
-        var environment: [String: String] { ["TRITON_SERVE_STATE": self.stateFile, "TRITON_ACTOR": "alice"] }
+        var configFile: String { self.directory.appendingPathComponent("config.json").path }
+        var environment: [String: String] {
+            ["TRITON_SERVE_STATE": self.stateFile, "TRITON_ACTOR": "alice", "TRITON_CONFIG": self.configFile]
+        }
 
-        init() throws {
+        init(schema: String = CLITests.freshSchema()) throws {
+            self.schema = schema
             self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("triton-serve-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }

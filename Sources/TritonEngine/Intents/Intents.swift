@@ -130,8 +130,12 @@ public struct Intents: Sendable {
     static func requestName(_ field: String, _ release: Release) -> String {
         if field.hasPrefix("strategy.") { return release.strategyField + field.dropFirst("strategy".count) }
         if field == "targetReplicas" { return release.replicasField }
-        if field == "appSpec.image" || field == "appSpec" { return "\(release.appSpecField).template" }
-        if field.hasPrefix("appSpec.") { return "\(release.appSpecField)." + field.dropFirst("appSpec.".count) }
+        // A request with its app fields at the top level (`appSpecField` empty) sends the image as `image`.
+        if field == "appSpec.image" || field == "appSpec" { return release.appSpecField.isEmpty ? "image" : "\(release.appSpecField).template" }
+        if field.hasPrefix("appSpec.") {
+            let key = field.dropFirst("appSpec.".count)
+            return release.appSpecField.isEmpty ? String(key) : "\(release.appSpecField).\(key)"
+        }
         if field == "rollbackTo" { return release.rollbackField }
         return field
     }

@@ -13,7 +13,7 @@ final class BackgroundProcess: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         self.process.executableURL = CLITests.binary
         self.process.arguments = arguments
-        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        self.process.environment = CLITests.environment(environment)
         self.process.standardOutput = handle
         self.process.standardError = handle
         self.process.standardInput = FileHandle.nullDevice
@@ -62,6 +62,16 @@ extension CLITests {
     /// Runs `triton` with extra environment variables. Waits without blocking a thread of the
     /// cooperative pool (other suites' tests run meanwhile), with output going to files so that no
     /// pipe can fill up or be held open by another child.
+    /// The test process's environment with `environment` over it. A `serve` records the CLI context in
+    /// `TRITON_CONFIG`: tests that do not name one get a file of this test run, never the user's.
+    static func environment(_ environment: [String: String]) -> [String: String] {
+        var merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if environment["TRITON_CONFIG"] == nil {
+            merged["TRITON_CONFIG"] = FileManager.default.temporaryDirectory.appendingPathComponent("triton-tests-\(getpid())-config.json").path
+        }
+        return merged
+    }
+
     static func triton(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         try await Self.run(Self.binary, arguments, environment: environment)
     }
@@ -79,7 +89,7 @@ extension CLITests {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = CLITests.environment(environment)
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice

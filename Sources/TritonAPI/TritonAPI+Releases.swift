@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PostgresStore
+import TritonDomain
+import TritonEngine
+import TritonProjections
+
+// Triton's own routes besides the open-source Triton's: one release route with every action (what the
+// CLI sends), who the caller is, the lists across namespaces, and an instance's deletion.
+
+extension TritonAPI {
+    /// `POST /namespaces/{namespace}/releases`: `{"action": "create|update|rollback|scale|restart",
+    /// "instance", "image", "replicas", "appID", "groupID", "appName", "rollbackTo", "flowID", "strategy",
+    /// "reason"}`. Unlike `POST /deployflows` (create or update, whichever the cluster needs), `create`
+    /// is refused when the CloneSet exists and `update` when it does not. 201 with the flow.
+    func release(_ request: Request, _ context: APIContext) async throws -> Response {
+        let namespace = try context.parameters.require("namespace")
+        let body = try await JSONBody.parse(request)
+        try body.rejectUnknown([
+            "action", "instance", "image", "replicas", "appID", "groupID", "appName", "rollbackTo", "flowID", "strategy", "reason",
+        ])
+        let instance = InstanceRef(namespace: namespace, name: try body.require("instance", body.string))
+        let action: ReleaseRequest.Action
+        switch try body.require("action", body.string) {
+        case "create":
+            let image = try body.require("image", body.string)
+            let spec = AppSpec(
+                appID: try body.int("appID") ?? 0, groupID: try body.int("groupID") ?? 0, appName: try body.string("appName") ?? instance.name,
+                image: image
+            )
+            action = .create(spec, replicas: try body.require("replicas", body.int))
+        case "update":
+            action = .update(image: try body.require("image", body.string), appSpec: nil)
+        case "rollback":
+            action = .rollback(to: try body.string("rollbackTo").map { FlowID($0) })
+        case "scale":
+            action = .scale(replicas: try body.require("replicas", body.int))
+        case "restart":
+            action = .restart
+        case let other:
+            throw APIError(.unprocessableContent, code: "invalidField", field: "action", "'\(other)' is not one of create, update, rollback, scale, restart")
+        }
+        let strategy = try body.object("strategy")
+        try strategy?.rejectUnknown([
+            "batchSize", "batches", "canary", "mode", "batchIntervalSeconds", "startupTimeoutSeconds", "pullOutWaitSeconds", "noPullIn",
+            "podsToDelete",
+        ])
+        let input = try strategy.map { strategy in
+            StrategyInput(
+                batchSize: try strategy.numberOrString("batchSize"), batches: try strategy.int("batches"), canary: try strategy.int("canary"),
+                mode: try strategy.string("mode"), batchIntervalSeconds: try strategy.int("batchIntervalSeconds"),
+                startupTimeoutSeconds: try strategy.int("startupTimeoutSeconds"), pullOutWaitSeconds: try strategy.int("pullOutWaitSeconds"),
+                noPullIn: try strategy.bool("noPullIn"), podsToDelete: try strategy.strings("podsToDelete")
+            )
+        } ?? StrategyInput()
+        let release = Intents.Release(
+            instance: instance, action: action, strategy: input, flowID: try body.string("flowID").map { FlowID($0) },
+            strategyField: "strategy", replicasField: "replicas", appSpecField: "", rollbackField: "rollbackTo"
+        )
+        let record = try await self.intents.release(release, context.caller(request, reason: try body.string("reason")))
+        return try Self.encode(self.status(record, for: context), status: .created)
+    }
+
+    /// `GET /api/v1/whoami`: the caller as the server sees it, and whether the API is open.
+    @Sendable func whoami(_ request: Request, _ context: APIContext) async throws -> Response {
+        struct Reply: Encodable {
+            var user: String
+            var roles: [String]
+            var open: Bool
+        }
+        let roles = Role.allCases.filter { context.user.roles.contains($0) }.map(\.rawValue)
+        return try Self.encode(Reply(user: context.user.name, roles: roles, open: self.authenticator.isOpen))
+    }
+
+    /// `GET /namespaces/{namespace}/instances/{name}/deletion`: the instance's deletion as the log has it.
+    @Sendable func instanceDeletion(_ request: Request, _ context: APIContext) async throws -> Response {
+        try context.require(.viewer, for: "reading an instance")
+        let instance = InstanceRef(namespace: try context.parameters.require("namespace"), name: try context.parameters.require("name"))
+        let state = try await self.handler.load(Instance.self, stream: Streams.instance(instance)).state
+        guard state.deletion != nil else { throw APIError.notFound("name", "no deletion was asked for instance \(instance)") }
+        return try Self.encode(InstanceDeletionStatus(instance, state))
+    }
+
+    /// With `?consistent=true`, a list waits (up to 10 s) until the projections hold every event the log
+    /// had when the request came: a client reads what it just wrote. 503 when they stay behind.
+    func waitForProjections(_ request: Request) async throws {
+        guard request.uri.queryParameters.get("consistent") == "true" else { return }
+        guard try await FlowProjector(store: self.store).waitUntilProjected(timeout: .seconds(10)) else {
+            throw APIError(.serviceUnavailable, code: "projectionsBehind", "the projections are more than 10 s behind the log; try again")
+        }
+    }
+}
