@@ -56,24 +56,20 @@ struct Demo: AsyncParsableCommand {
         let handler = CommandHandler(store: store)
         let clusterPort = SimClusterPort(cluster: cluster)
         let worker = FlowWorker(handler: handler, cluster: clusterPort, clock: { cluster.clock.date(at: cluster.now) })
+        // The people of the demo go through the intent layer like any caller of the API: dana releases,
+        // alice (another person, an approver) passes each stop, as four-eyes asks.
+        let intents = Intents(handler: handler, cluster: clusterPort, policy: .standard)
+        let dana = Principal(name: "dana", roles: [.deployer])
+        let alice = Principal(name: "alice", roles: [.deployer, .approver])
+        let now = { cluster.clock.date(at: cluster.now) }
         let suffix = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
         var finished: [(FlowID, DeployFlow.State)] = []
-        let releases: [(String, (Int) -> DeployFlow.CreateFlow)] = [
-            ("create prod/checkout: 10 pods of shop/checkout:v1, batches of 5, auto", { _ in DemoReleases.create("checkout-create-\(suffix)") }),
-            (
-                "update prod/checkout to v2: canary 1, batches of 3, manual (alice approves each step)",
-                { _ in DemoReleases.canaryUpdate("checkout-update-\(suffix)") }
-            ),
-        ]
-        for (title, make) in releases {
+        for (title, release) in DemoReleases.releases(suffix) {
             print("\n== \(title) ==")
-            var create = make(0)
-            create.existingPods = try await clusterPort.pods(create.instance).map(\.name)
-            let now = { cluster.clock.date(at: cluster.now) }
-            var state = try await handler.createFlow(
-                create, metadata: EventMetadata(actor: "alice", reason: "release \(create.appSpec.image)", source: .cli, time: now())
-            )
-            print("flow \(create.flowID): plan \(state.plan.batches.map { $0.canary ? "\($0.size) (canary)" : "\($0.size)" }.joined(separator: ", "))")
+            let image = release.action.image ?? "?"
+            var state = try await intents.release(release, Intents.Caller(dana, reason: "release \(image)", source: .cli, time: now())).state
+            guard let flowID = state.spec?.flowID else { throw ValidationError("demo: the release made no flow") }
+            print("flow \(flowID) by dana: plan \(state.plan.batches.map { $0.canary ? "\($0.size) (canary)" : "\($0.size)" }.joined(separator: ", "))")
             var lastLine = ""
             var waitingSince: Int?
             var second = 0
@@ -81,7 +77,7 @@ struct Demo: AsyncParsableCommand {
                 second += 1
                 guard second < 900 else { throw ValidationError("demo: the release did not finish in 900 simulated seconds") }
                 cluster.advance(by: 1)
-                state = try await worker.step(create.flowID)
+                state = try await worker.step(flowID)
                 if let step = DeployFlow.waitingStep(state) {
                     let since = waitingSince ?? second
                     waitingSince = since
@@ -92,14 +88,14 @@ struct Demo: AsyncParsableCommand {
                         case .startBatch(let batch): reason = "metrics healthy: start batch \(batch)"
                         }
                         print("  alice: next (\(reason))")
-                        state = try await handler.send(
-                            .next, to: create.flowID, metadata: EventMetadata(actor: "alice", reason: reason, source: .cli, time: now())
+                        state = try await intents.control(
+                            flowID, namespace: nil, Intents.Control(.next), Intents.Caller(alice, reason: reason, source: .cli, time: now())
                         ).state
                         waitingSince = nil
                     }
                 }
-                let pods = try await clusterPort.pods(create.instance)
-                let revision = try await clusterPort.workload(create.instance)?.status.updateRevision
+                let pods = try await clusterPort.pods(release.instance)
+                let revision = try await clusterPort.workload(release.instance)?.status.updateRevision
                 let line = Self.progressLine(state, ReplicaCounts(pods.map { $0.observation(updateRevision: revision) }))
                 if line != lastLine {
                     print(String(format: "  t+%3ds  ", second) + line)
@@ -108,7 +104,7 @@ struct Demo: AsyncParsableCommand {
                 }
                 if self.tickMs > 0 { try await Task.sleep(for: .milliseconds(self.tickMs)) }
             }
-            finished.append((create.flowID, state))
+            finished.append((flowID, state))
         }
         let updatedID = finished[1].0
 
@@ -151,19 +147,34 @@ struct Demo: AsyncParsableCommand {
 enum DemoReleases {
     static let instance = InstanceRef(namespace: "prod", name: "checkout")
 
-    static func create(_ id: String) -> DeployFlow.CreateFlow {
-        DeployFlow.CreateFlow(
-            flowID: FlowID(id), instance: Self.instance, action: .create,
-            appSpec: AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v1"),
-            currentReplicas: 0, targetReplicas: 10, strategy: Strategy(batchSize: .count(5), mode: .auto, batchIntervalSeconds: 2)
-        )
+    static func releases(_ suffix: String) -> [(String, Intents.Release)] {
+        [
+            (
+                "create prod/checkout: 10 pods of shop/checkout:v1, batches of 5, auto",
+                Intents.Release(
+                    instance: Self.instance,
+                    action: .create(AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v1"), replicas: 10),
+                    strategy: StrategyInput(batchSize: "5", mode: "auto", batchIntervalSeconds: 2), flowID: FlowID("checkout-create-\(suffix)")
+                )
+            ),
+            (
+                "update prod/checkout to v2: canary 1, batches of 3, manual (alice approves each step)",
+                Intents.Release(
+                    instance: Self.instance, action: .update(image: "shop/checkout:v2", appSpec: nil),
+                    strategy: StrategyInput(batchSize: "3", canary: 1, mode: "manual"), flowID: FlowID("checkout-update-\(suffix)")
+                )
+            ),
+        ]
     }
+}
 
-    static func canaryUpdate(_ id: String) -> DeployFlow.CreateFlow {
-        DeployFlow.CreateFlow(
-            flowID: FlowID(id), instance: Self.instance, action: .update,
-            appSpec: AppSpec(appID: 12122, groupID: 10010, appName: "checkout", image: "shop/checkout:v2"),
-            currentReplicas: 10, targetReplicas: 10, strategy: Strategy(batchSize: .count(3), canary: 1, mode: .manual)
-        )
+extension ReleaseRequest.Action {
+    /// The image a create or update rolls out.
+    var image: String? {
+        switch self {
+        case .create(let spec, _): spec.image
+        case .update(let image, _): image
+        default: nil
+        }
     }
 }

@@ -12,22 +12,23 @@ import TritonAPI
 import TritonGRPC
 import TritonTesting
 
-/// Each rule of the authorization policy, with the same case sent over REST and over gRPC: the same
-/// answer (403 / PERMISSION_DENIED with the rule named) and nothing written. Then an emergency change
+/// Each rule of the authorization policy, with the same case sent over REST, over gRPC and through the
+/// `triton` CLI: the same answer (403 / PERMISSION_DENIED / exit 1, with the rule named) and nothing written. Then an emergency change
 /// by an admin, flagged and listed until another approver reviews it; `allowedActions` and the inbox
 /// for each role.
-@Suite("Authorization rules over REST and gRPC", .timeLimit(.minutes(3)))
+@Suite("Authorization rules over REST, gRPC and the CLI", .timeLimit(.minutes(3)))
 struct AuthorizationRuleTests {
-    /// One refusal asked both ways.
+    /// One refusal asked three ways.
     struct Case {
         var name: String
         var token: String
         var rest: (method: HTTPRequest.Method, path: String, body: String)
         var grpc: @Sendable (Deployflow_DeployFlow.Client<HTTP2ClientTransport.Posix>, Metadata) async throws -> Void
+        var cli: [String]
         var rule: String
     }
 
-    @Test func everyRuleAnswersAlikeOverRESTAndGRPCAndWritesNothing() async throws {
+    @Test func everyRuleAnswersAlikeOverRESTAndGRPCAndTheCLIAndWritesNothing() async throws {
         let h = try await APIHarness()
         defer { h.store.shutdown() }
         let server = h.api.grpcServer(host: "127.0.0.1", port: 0)
@@ -40,13 +41,14 @@ struct AuthorizationRuleTests {
                 transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
             ) { grpc in
                 let flows = Deployflow_DeployFlow.Client(wrapping: grpc)
-                try await Self.check(h, client, flows)
+                try await Self.check(h, client, flows, CLIRunner(port: try #require(client.port)))
             }
         }
     }
 
     static func check(
-        _ h: APIHarness, _ client: any TestClientProtocol, _ flows: Deployflow_DeployFlow.Client<HTTP2ClientTransport.Posix>
+        _ h: APIHarness, _ client: any TestClientProtocol, _ flows: Deployflow_DeployFlow.Client<HTTP2ClientTransport.Posix>,
+        _ cli: CLIRunner
     ) async throws {
         let base = "/api/v1/namespaces/prod"
         func post(_ path: String, _ token: String, _ body: String = "{}") async throws -> (HTTPResponse.Status, [String: Any]) {
@@ -92,18 +94,19 @@ struct AuthorizationRuleTests {
                     var request = Deployflow_DeployMetaRequest()
                     request.deploy = meta
                     try await flows.pause(request, metadata: metadata) { response in for try await _ in response.messages {} }
-                }, rule: "role"),
+                }, cli: ["flow", "pause", name], rule: "role"),
             Case(
                 name: "a deployer may not pass the canary", token: "deployer-token-1", rest: (.post, "/deployflows/\(name)/next", "{}"),
-                grpc: { flows, metadata in _ = try await flows.next(next, metadata: metadata) }, rule: "canary-approval"),
+                grpc: { flows, metadata in _ = try await flows.next(next, metadata: metadata) }, cli: ["flow", "next", name], rule: "canary-approval"),
             Case(
                 name: "a deployer may not continue past the canary", token: "deployer-token-1",
                 rest: (.post, "/deployflows/\(name)/continue", "{}"),
-                grpc: { flows, metadata in _ = try await flows.continue(continueAll, metadata: metadata) }, rule: "canary-approval"),
+                grpc: { flows, metadata in _ = try await flows.continue(continueAll, metadata: metadata) }, cli: ["flow", "continue", name],
+                rule: "canary-approval"),
             Case(
                 name: "the creator may not pass the canary of their own flow", token: "lead-token-1",
                 rest: (.post, "/deployflows/\(name)/next", "{}"),
-                grpc: { flows, metadata in _ = try await flows.next(next, metadata: metadata) }, rule: "four-eyes"),
+                grpc: { flows, metadata in _ = try await flows.next(next, metadata: metadata) }, cli: ["flow", "next", name], rule: "four-eyes"),
             Case(
                 name: "the creator may not continue past it either", token: "lead-token-1",
                 rest: (.post, "/deployflows/\(name)/continue", #"{"batch": 2}"#),
@@ -111,7 +114,7 @@ struct AuthorizationRuleTests {
                     var request = continueAll
                     request.target.batches = 2
                     _ = try await flows.continue(request, metadata: metadata)
-                }, rule: "four-eyes"),
+                }, cli: ["flow", "continue", name, "--batch", "2"], rule: "four-eyes"),
         ]
         for item in cases {
             let before = try await logSize()
@@ -127,6 +130,13 @@ struct AuthorizationRuleTests {
                 #expect(error.code == .permissionDenied, "\(item.name): \(error)")
                 #expect(error.message == message, "\(item.name): gRPC said \(error.message)")
             }
+            // The CLI: exit 1, the same refusal as JSON with --output json, and as `rule: message` for people.
+            let json = try await cli.run(item.cli + ["--output", "json"], token: item.token)
+            #expect(json.status == 1, "\(item.name): CLI exit \(json.status) \(json.stdout)\(json.stderr)")
+            #expect(json.json["rule"] as? String == item.rule && json.json["message"] as? String == message, "\(item.name): CLI \(json.stdout)")
+            #expect(json.json["code"] as? String == "forbidden")
+            let text = try await cli.run(item.cli, token: item.token)
+            #expect(text.status == 1 && text.stderr.contains(message), "\(item.name): CLI \(text.stderr)")
             #expect(try await logSize() == before, "\(item.name): something was written")
         }
 
@@ -168,6 +178,8 @@ struct AuthorizationRuleTests {
         let (plain, refused) = try await post("/deployflows/\(hotfix)/next", "admin-token-1")
         #expect(plain == .forbidden && refused["rule"] as? String == "four-eyes")
         #expect((refused["message"] as? String)?.contains("declare an emergency change") == true)
+        let cliRefused = try await cli.run(["flow", "next", hotfix, "--output", "json"], token: "admin-token-1")
+        #expect(cliRefused.status == 1 && cliRefused.json["rule"] as? String == "four-eyes", "\(cliRefused.stdout)")
         #expect(try await logSize() == before)
         let (passed, flagged) = try await post(
             "/deployflows/\(hotfix)/next", "admin-token-1", #"{"reason": "checkout down", "emergency": "payments outage, hotfix v3"}"#
@@ -198,6 +210,14 @@ struct AuthorizationRuleTests {
         let (viewerReview, viewerBody) = try await post("/deployflows/\(hotfix)/review", "viewer-token-1", #"{"reason": "fine"}"#)
         #expect(viewerReview == .forbidden && viewerBody["rule"] as? String == "role")
         #expect(try await inbox("approver-token-1").contains(hotfix))
+        // The same through the CLI: the self-review refused with its rule, the emergency listed, anna's inbox.
+        let cliSelfReview = try await cli.run(["flow", "review", hotfix, "--reason", "fine", "--output", "json"], token: "admin-token-1")
+        #expect(cliSelfReview.status == 1 && cliSelfReview.json["rule"] as? String == "emergency-review", "\(cliSelfReview.stdout)")
+        let cliEmergencies = try await cli.run(["flow", "emergencies", "--output", "json"], token: "viewer-token-1")
+        let listed = (try? JSONSerialization.jsonObject(with: Data(cliEmergencies.stdout.utf8))) as? [[String: Any]] ?? []
+        #expect(listed.compactMap { $0["name"] as? String } == [hotfix], "\(cliEmergencies.stdout)\(cliEmergencies.stderr)")
+        let cliInbox = try await cli.run(["flow", "inbox"], token: "approver-token-1")
+        #expect(cliInbox.status == 0 && cliInbox.stdout.contains(hotfix) && cliInbox.stdout.contains("EMERGENCY (unreviewed)"), "\(cliInbox.stdout)")
         let (reviewed, reviewedBody) = try await post("/deployflows/\(hotfix)/review", "approver-token-1", #"{"reason": "hotfix was right"}"#)
         #expect(reviewed == .ok, "\(reviewedBody)")
         let after = try #require(reviewedBody["emergency"] as? [String: Any])

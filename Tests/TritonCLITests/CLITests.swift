@@ -146,7 +146,7 @@ struct CLITests {
         let get = try await w.triton(["flow", "get", update["name"] as? String ?? ""])
         #expect(get.status == 0)
         #expect(get.stdout.contains("batch 1 (canary): Baked"), "\(get.stdout)")
-        #expect(get.stdout.contains("created by alice"), "\(get.stdout)")
+        #expect(get.stdout.contains("created by dana"), "\(get.stdout)")
 
         let missing = try await w.triton(["flow", "get", "no-such-flow"])
         #expect(missing.status != 0)

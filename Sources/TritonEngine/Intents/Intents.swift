@@ -24,23 +24,27 @@ public struct Intents: Sendable {
         public var requestID: String?
         public var clientAddress: String?
         public var source: EventMetadata.Source
+        /// When the intent happened; `nil` is now. Set only by a process that runs on a simulated clock
+        /// (`triton demo`), whose events must be on that clock.
+        public var time: Date?
 
         public init(
             _ principal: Principal, reason: String? = nil, requestID: String? = nil, clientAddress: String? = nil,
-            source: EventMetadata.Source = .api
+            source: EventMetadata.Source = .api, time: Date? = nil
         ) {
             self.principal = principal
             self.reason = reason?.isEmpty == true ? nil : reason
             self.requestID = requestID
             self.clientAddress = clientAddress
             self.source = source
+            self.time = time
         }
 
         /// The metadata of the events: the actor is the principal, never something the client claimed.
         public var metadata: EventMetadata {
             EventMetadata(
                 actor: self.principal.name, reason: self.reason, requestID: self.requestID, clientAddress: self.clientAddress,
-                source: self.source, time: Date()
+                source: self.source, time: self.time ?? Date()
             )
         }
     }
