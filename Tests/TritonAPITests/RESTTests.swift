@@ -257,14 +257,16 @@ struct RESTTests {
                     "/api/v1/namespaces/{namespace}/deployflows", "/api/v1/namespaces/{namespace}/deployflows/{name}",
                     "/api/v1/namespaces/{namespace}/deployflows/{name}/next", "/api/v1/namespaces/{namespace}/deployflows/{name}/watch",
                     "/api/v1/namespaces/{namespace}/instances/{name}/scales", "/api/v1/inbox", "/api/v1/emergencies",
-                    "/api/v1/namespaces/{namespace}/deployflows/{name}/review",
+                    "/api/v1/namespaces/{namespace}/deployflows/{name}/review", "/api/v1/namespaces/{namespace}/releases",
+                    "/api/v1/deployflows", "/api/v1/deployflows/{name}", "/api/v1/instances", "/api/v1/whoami",
+                    "/api/v1/namespaces/{namespace}/instances/{name}/deletion",
                 ] {
                     #expect(paths[path] != nil, "\(path)")
                 }
                 // Who did what, what the caller may do, and the rule of a refusal are part of the contract.
                 let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]] ?? [:]
                 let deploy = schemas["Deploy"]?["properties"] as? [String: Any] ?? [:]
-                for field in ["allowedActions", "lastIntent", "createdBy", "emergency"] { #expect(deploy[field] != nil, "Deploy.\(field)") }
+                for field in ["allowedActions", "lastIntent", "createdBy", "emergency", "plan", "podCounts", "waiting", "failureReason"] { #expect(deploy[field] != nil, "Deploy.\(field)") }
                 #expect((schemas["Batch"]?["properties"] as? [String: Any])?["lastIntent"] != nil)
                 #expect((schemas["Error"]?["properties"] as? [String: Any])?["rule"] != nil)
             }
