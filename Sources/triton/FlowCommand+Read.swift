@@ -84,7 +84,7 @@ struct FlowGet: AsyncParsableCommand {
                 return " — \(intent.intent) by \(intent.actor)\(intent.reason.map { ": \($0)" } ?? "")"
             }
             print("flow \(flow.name) in \(flow.namespace): \(flow.action) of \(flow.instanceName), phase \(flow.phase)\(flow.paused ? " (paused)" : "")")
-            print("created by \(flow.createdBy ?? "?"); last\(who(flow.lastIntent))")
+            print("created by \(flow.createdBy ?? "?")\(flow.lastIntent.map { "; last intent: \($0.intent) by \($0.actor)\($0.reason.map { " (\($0))" } ?? "")" } ?? "")")
             print("batches \(flow.finishedBatches)/\(flow.batches), replicas finished \(flow.finishedReplicas), failed \(flow.failedReplicas), mode \(flow.mode)")
             for batch in flow.conditions {
                 let pods = batch.pods.map { "\($0.name) \($0.phase)\($0.pullInStatus.isEmpty ? "" : " " + $0.pullInStatus)" }

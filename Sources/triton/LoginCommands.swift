@@ -51,7 +51,7 @@ struct Login: AsyncParsableCommand {
 
 /// `triton whoami`: who the server says you are, through the current context.
 struct WhoAmI: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Who the Triton API says you are, and your roles.")
+    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Who the Triton API says you are, and your roles.")
 
     struct Reply: Decodable {
         var user: String
