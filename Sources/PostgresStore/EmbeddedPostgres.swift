@@ -98,28 +98,36 @@ public struct EmbeddedPostgres: Sendable {
         return try self.run(tool, arguments, captureOutput: captureOutput)
     }
 
+    /// Runs a tool to its end and returns its output. Spawned and reaped here (posix_spawn, waitpid)
+    /// rather than through Foundation's `Process`, whose exit monitoring missed the end of `runuser …
+    /// pg_ctl start` (the server it leaves behind is a grandchild) and waited forever. The output goes
+    /// to a file, never a pipe: the server outlives pg_ctl and may inherit its descriptors.
     @discardableResult
     private func run(_ tool: String, _ arguments: [String], captureOutput: Bool = true) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        if captureOutput {
-            process.standardOutput = output
-            process.standardError = output
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+        let name = URL(fileURLWithPath: tool).lastPathComponent
+        let outputPath = captureOutput ? FileManager.default.temporaryDirectory.appendingPathComponent("triton-pg-\(UUID().uuidString).out").path : "/dev/null"
+        defer { if captureOutput { try? FileManager.default.removeItem(atPath: outputPath) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([tool] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, tool, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw EmbeddedPostgresError("\(name): cannot start \(tool): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            guard errno == EINTR else { throw EmbeddedPostgresError("\(name): waitpid failed: \(String(cString: strerror(errno)))") }
         }
-        try process.run()
-        let data = captureOutput ? output.fileHandleForReading.readDataToEndOfFile() : Data()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            let name = URL(fileURLWithPath: tool).lastPathComponent
+        let text = captureOutput ? ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "") : ""
+        // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard exitCode == 0 else {
             let detail = captureOutput ? text.trimmingCharacters(in: .whitespacesAndNewlines) : "see \(self.root)/server.log"
-            throw EmbeddedPostgresError("\(name) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(detail)")
+            throw EmbeddedPostgresError("\(name) \(arguments.first ?? "") failed (exit \(exitCode)): \(detail)")
         }
         return text
     }
