@@ -19,9 +19,7 @@ struct FlowControl {
         _ intent: String, id: String, api: APIOptions, output: OutputOptions, options: IntentOptions, batch: Int? = nil,
         emergency: String? = nil
     ) async throws {
-        try await output.reporting {
-            let client = try api.client()
-            defer { client.shutdown() }
+        try await api.calling(output) { client in
             let flow = try await FlowLookup.flow(id, client)
             let status = try await client.send(
                 FlowStatus.self, "POST", TritonClient.flowPath(flow) + "/\(intent)",

@@ -31,9 +31,7 @@ struct FlowList: AsyncParsableCommand {
     struct Reply: Decodable { var deploys: [FlowStatus] }
 
     func run() async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             var query = ["consistent=true", "pageSize=1000"]
             if let namespace = self.namespace { query.append("namespace=\(TritonClient.escape(namespace))") }
             if let instance = self.instance { query.append("instanceName=\(TritonClient.escape(instance))") }
@@ -71,9 +69,7 @@ struct FlowGet: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             let flow = try await FlowLookup.flow(self.id, client)
             if self.output.isJSON {
                 FlowReport.printJSON(flow)
@@ -110,9 +106,7 @@ struct FlowInbox: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             FlowTable.print(try await client.get(FlowList.Reply.self, "/api/v1/inbox").deploys, output: self.output)
         }
     }
@@ -126,9 +120,7 @@ struct FlowEmergencies: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             let path = "/api/v1/emergencies" + (self.all ? "?reviewed=any" : "")
             FlowTable.print(try await client.get(FlowList.Reply.self, path).deploys, output: self.output)
         }

@@ -113,9 +113,7 @@ struct FlowWatch: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             let flow = try await FlowLookup.flow(self.id, client)
             try await FlowWatcher(client: client, output: self.output).watch(flow, stopWhenWaiting: self.untilWaiting)
         }

@@ -21,9 +21,7 @@ struct InstanceList: AsyncParsableCommand {
 
     func run() async throws {
         struct Reply: Decodable { var instances: [InstanceSummary] }
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             let query = "?consistent=true" + (self.namespace.map { "&namespace=\(TritonClient.escape($0))" } ?? "")
             let instances = try await client.get(Reply.self, "/api/v1/instances" + query).instances
             if self.output.isJSON {
@@ -71,9 +69,7 @@ struct InstanceDelete: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             let name = "\(self.instance.namespace)/\(self.instance.instance)"
             let path = "/api/v1/namespaces/\(TritonClient.escape(self.instance.namespace))/instances/\(TritonClient.escape(self.instance.instance))"
             let query = self.reason.map { "?reason=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""

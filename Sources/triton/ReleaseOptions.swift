@@ -86,9 +86,7 @@ struct ReleaseContext: ParsableArguments {
 
     /// Asks the server for the release, reports the flow it created, and follows it with --watch.
     func release(_ instance: InstanceOptions, _ body: ReleaseBody) async throws {
-        try await self.output.reporting {
-            let client = try self.api.client()
-            defer { client.shutdown() }
+        try await self.api.calling(self.output) { client in
             var body = body
             body.flowID = self.flowID
             body.reason = self.intent.reason

@@ -48,6 +48,16 @@ struct APIOptions: ParsableArguments {
         try Self.client(for: try self.resolved())
     }
 
+    /// A command's body with a client of the resolved API (shut down after it); a refusal is printed as
+    /// `output` prints failures.
+    func calling<T>(_ output: OutputOptions, _ body: (TritonClient) async throws -> T) async throws -> T {
+        try await output.reporting {
+            let client = try self.client()
+            defer { client.shutdown() }
+            return try await body(client)
+        }
+    }
+
     static func client(for context: ContextsFile.Context) throws -> TritonClient {
         guard let url = URL(string: context.server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw CLIError(code: "invalidField", field: "--api-server", message: "'\(context.server)' is not an http:// or https:// URL")
