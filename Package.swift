@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
     ],
     targets: [
         // JSON as a tree: one parser, one serializer, typed views; used by the Kubernetes client, the
@@ -34,6 +35,8 @@ let package = Package(
         .target(name: "TritonDomain", swiftSettings: swiftSettings),
         // Event store abstractions: stream ids, versions, recorded events, the hash chain.
         .target(name: "EventStore", swiftSettings: swiftSettings),
+        // Seals: the RFC 6962 Merkle tree over the log, inclusion and consistency proofs, signed checkpoints (Ed25519).
+        .target(name: "TritonSeals", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The PostgreSQL event log over libpq.
         .target(
@@ -169,6 +172,10 @@ let package = Package(
         ),
         .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TritonSealsTests", dependencies: ["TritonSeals", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KubeSimTests",
             dependencies: ["KubeSim", "TritonJSON", .product(name: "HummingbirdTesting", package: "hummingbird")],
