@@ -36,7 +36,9 @@ let package = Package(
         // Event store abstractions: stream ids, versions, recorded events, the hash chain.
         .target(name: "EventStore", swiftSettings: swiftSettings),
         // Seals: the RFC 6962 Merkle tree over the log, inclusion and consistency proofs, signed checkpoints (Ed25519).
-        .target(name: "TritonSeals", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
+        .target(
+            name: "TritonSeals", dependencies: ["EventStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The PostgreSQL event log over libpq.
         .target(
@@ -173,7 +175,7 @@ let package = Package(
         .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TritonSealsTests", dependencies: ["TritonSeals", .product(name: "Crypto", package: "swift-crypto")],
+            name: "TritonSealsTests", dependencies: ["TritonSeals", "EventStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
