@@ -39,6 +39,10 @@ let package = Package(
         .target(
             name: "TritonSeals", dependencies: ["EventStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings
         ),
+        // The audit over the log in PostgreSQL: the sealer and the database verifier of the seals.
+        .target(
+            name: "TritonAudit", dependencies: ["EventStore", "PostgresStore", "TritonSeals", "TritonJSON"], swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The PostgreSQL event log over libpq.
         .target(
@@ -174,6 +178,10 @@ let package = Package(
         ),
         .testTarget(name: "TritonDomainTests", dependencies: ["TritonDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TritonAuditTests", dependencies: ["TritonAudit", "TritonSeals", "EventStore", "PostgresStore", "TritonTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TritonSealsTests", dependencies: ["TritonSeals", "EventStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings

@@ -17,6 +17,20 @@ public struct MerkleTree: Sendable, Equatable {
 
     public init() {}
 
+    /// The tree of `size` leaves from its ``frontier``: what a sealer stores with a seal to resume without
+    /// reading the log again. The subtree heights follow from `size` (its set bits, highest first).
+    public init(size: UInt64, frontier: [Hash]) throws(SealError) {
+        let heights = (0..<64).reversed().filter { size & (1 << UInt64($0)) != 0 }
+        guard heights.count == frontier.count, frontier.allSatisfy({ $0.count == 32 }) else {
+            throw SealError("a frontier of \(frontier.count) hashes does not fit a tree of \(size) leaves")
+        }
+        self.edge = zip(heights, frontier).map { (height: $0, hash: $1) }
+        self.size = size
+    }
+
+    /// The roots of the perfect subtrees on the tree's right edge, largest first.
+    public var frontier: [Hash] { self.edge.map(\.hash) }
+
     public static func == (lhs: MerkleTree, rhs: MerkleTree) -> Bool {
         lhs.size == rhs.size && lhs.edge.map(\.hash) == rhs.edge.map(\.hash)
     }

@@ -21,6 +21,18 @@ public struct Seal: Sendable, Hashable, Codable {
     /// Ed25519 signature of ``signedText``, base64.
     public var signature: String
 
+    public init(
+        sequence: UInt64, treeSize: UInt64, root: String, timeMillis: Int64, previous: String, keyID: String, signature: String
+    ) {
+        self.sequence = sequence
+        self.treeSize = treeSize
+        self.root = root
+        self.timeMillis = timeMillis
+        self.previous = previous
+        self.keyID = keyID
+        self.signature = signature
+    }
+
     /// What is signed: one line per field, in this order, so any verifier rebuilds it exactly.
     public var signedText: String {
         "triton-seal/v1\n\(self.sequence)\n\(self.treeSize)\n\(self.root)\n\(self.timeMillis)\n\(self.previous)\n\(self.keyID)\n"
@@ -58,6 +70,9 @@ public struct SealKey: Sendable {
         }
         self.privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
     }
+
+    /// The raw public key, base64 (as the seal keys table and bundles keep it).
+    public var publicKeyBase64: String { self.publicKey.rawRepresentation.base64EncodedString() }
 
     /// The seed as hex, for writing a new key file (never printed).
     public var seedHex: String { Hex.encode(Array(self.privateKey.rawRepresentation)) }

@@ -19,6 +19,13 @@ public struct SealPublicKey: Sendable, Hashable, Codable {
         self.validUntilSequence = validUntilSequence
     }
 
+    public init(keyID: String, publicKey: String, validFromSequence: UInt64, validUntilSequence: UInt64? = nil) {
+        self.keyID = keyID
+        self.publicKey = publicKey
+        self.validFromSequence = validFromSequence
+        self.validUntilSequence = validUntilSequence
+    }
+
     func covers(_ sequence: UInt64) -> Bool {
         sequence >= self.validFromSequence && self.validUntilSequence.map { sequence <= $0 } != false
     }

@@ -97,7 +97,7 @@ struct MerkleTreeTests {
         }
     }
 
-    @Test func theIncrementalTreeEqualsTheDefinitionAtEverySize() {
+    @Test func theIncrementalTreeEqualsTheDefinitionAtEverySize() throws {
         var tree = MerkleTree()
         var hashes: [[UInt8]] = []
         for n in 1...300 {
@@ -107,6 +107,16 @@ struct MerkleTreeTests {
             #expect(tree.root == MerkleProofs.root(hashes[...]), "size \(n)")
         }
         #expect(tree.size == 300)
+        // Resumed from its frontier, it goes on as if it had never stopped.
+        var resumed = try MerkleTree(size: tree.size, frontier: tree.frontier)
+        #expect(resumed == tree && resumed.frontier.count == 4)  // 300 = 256 + 32 + 8 + 4
+        for n in 301...310 {
+            let hash = MerkleTree.leafHash(withUnsafeBytes(of: UInt32(n).bigEndian, Array.init))
+            tree.append(leafHash: hash)
+            resumed.append(leafHash: hash)
+        }
+        #expect(resumed.root == tree.root)
+        #expect(throws: SealError.self) { try MerkleTree(size: 300, frontier: Array(tree.frontier.prefix(2))) }
     }
 }
 
