@@ -42,19 +42,7 @@ extension TritonAPI {
         case let other:
             throw APIError(.unprocessableContent, code: "invalidField", field: "action", "'\(other)' is not one of create, update, rollback, scale, restart")
         }
-        let strategy = try body.object("strategy")
-        try strategy?.rejectUnknown([
-            "batchSize", "batches", "canary", "mode", "batchIntervalSeconds", "startupTimeoutSeconds", "pullOutWaitSeconds", "noPullIn",
-            "podsToDelete",
-        ])
-        let input = try strategy.map { strategy in
-            StrategyInput(
-                batchSize: try strategy.numberOrString("batchSize"), batches: try strategy.int("batches"), canary: try strategy.int("canary"),
-                mode: try strategy.string("mode"), batchIntervalSeconds: try strategy.int("batchIntervalSeconds"),
-                startupTimeoutSeconds: try strategy.int("startupTimeoutSeconds"), pullOutWaitSeconds: try strategy.int("pullOutWaitSeconds"),
-                noPullIn: try strategy.bool("noPullIn"), podsToDelete: try strategy.strings("podsToDelete")
-            )
-        } ?? StrategyInput()
+        let input = try Self.strategyInput(try body.object("strategy"), nil)
         let release = Intents.Release(
             instance: instance, action: action, strategy: input, flowID: try body.string("flowID").map { FlowID($0) },
             strategyField: "strategy", replicasField: "replicas", appSpecField: "", rollbackField: "rollbackTo"

@@ -26,15 +26,22 @@ extension TritonAPI {
 
     /// A strategy object as the request sent it; the intent layer turns it into a strategy (and names
     /// a bad field under the request's name).
-    static func strategyInput(_ body: JSONBody?, _ kind: StrategyInput.Kind) throws -> StrategyInput {
+    /// `kind` nil: a strategy for any action (Triton's own release route); the intent layer refuses the
+    /// fields the action does not take.
+    static func strategyInput(_ body: JSONBody?, _ kind: StrategyInput.Kind?) throws -> StrategyInput {
         guard let body else { return StrategyInput() }
         switch kind {
-        case .update:
+        case nil:
+            try body.rejectUnknown([
+                "batchSize", "batches", "canary", "mode", "batchIntervalSeconds", "startupTimeoutSeconds", "pullOutWaitSeconds", "noPullIn",
+                "podsToDelete",
+            ])
+        case .update?:
             try body.rejectUnknown([
                 "batchSize", "canary", "mode", "batchIntervalSeconds", "noPullIn", "stage", "batches", "startupTimeoutSeconds",
                 "pullOutWaitSeconds",
             ])
-        case .nonUpdate:
+        case .nonUpdate?:
             try body.rejectUnknown(["batchSize", "podsToDelete", "batches", "batchIntervalSeconds", "mode", "startupTimeoutSeconds", "pullOutWaitSeconds"])
         }
         return StrategyInput(

@@ -77,7 +77,7 @@ struct ModelAndPolicyTests {
         (503, "", .serviceUnavailable),
     ])
     func statusErrorsMapToCodes(httpStatus: Int, reason: String, code: KubeError.Code) throws {
-        let body = try JSONValue.object([
+        let body = JSONValue.object([
             "kind": "Status", "status": "Failure", "message": "m", "reason": .string(reason),
             "code": .int(httpStatus), "details": ["retryAfterSeconds": 3],
         ]).jsonData()

@@ -66,7 +66,7 @@ public final class KubeClient: Sendable {
         if let authorization = material.authorization { headers.append(("Authorization", authorization)) }
         var body: Data?
         if let value = call.body {
-            body = try value.jsonData()
+            body = value.jsonData()
             headers.append(("Content-Type", call.contentType))
         }
         return HTTPRequest(

@@ -12,12 +12,6 @@ public final class CurlHTTPClient: Sendable {
         public var body: Data
     }
 
-    /// What a streamed response delivers: its status and headers once, then body chunks.
-    public enum Chunk: Sendable {
-        case head(status: Int, headers: [String: String])
-        case body(Data)
-    }
-
     private let transport = CurlTransport()
     private let tls: KubeClient.TLS
 
@@ -40,26 +34,10 @@ public final class CurlHTTPClient: Sendable {
 
     /// Sends a request and streams the response as it arrives (no overall timeout). Ending the iteration
     /// aborts the transfer.
-    public func stream(_ method: String, _ url: String, headers: [(name: String, value: String)] = []) -> AsyncThrowingStream<Chunk, any Error> {
+    public func stream(_ method: String, _ url: String, headers: [(name: String, value: String)] = []) -> AsyncThrowingStream<TransferEvent, any Error> {
         var request = HTTPRequest(method: method, url: url, headers: headers, body: nil, timeout: nil)
         request.tls = self.tls
-        let events = self.transport.stream(request)
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Chunk.self)
-        let task = Task {
-            do {
-                for try await event in events {
-                    switch event {
-                    case .head(let status, let headers): continuation.yield(.head(status: status, headers: headers))
-                    case .body(let data): continuation.yield(.body(data))
-                    }
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return self.transport.stream(request)
     }
 
     /// Aborts requests in flight; later requests fail.

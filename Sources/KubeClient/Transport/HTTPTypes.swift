@@ -28,7 +28,7 @@ struct HTTPResponse: Sendable {
 }
 
 /// What a streaming transfer delivers: the response head once, then body chunks as they arrive.
-enum TransferEvent: Sendable {
+public enum TransferEvent: Sendable {
     case head(status: Int, headers: [String: String])
     case body(Data)
 }
