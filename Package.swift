@@ -41,7 +41,7 @@ let package = Package(
         ),
         // The audit over the log in PostgreSQL: the sealer and the database verifier of the seals.
         .target(
-            name: "TritonAudit", dependencies: ["EventStore", "PostgresStore", "TritonSeals", "TritonJSON"], swiftSettings: swiftSettings
+            name: "TritonAudit", dependencies: ["EventStore", "PostgresStore", "TritonSeals", "TritonJSON", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The PostgreSQL event log over libpq.

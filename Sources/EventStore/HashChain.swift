@@ -92,4 +92,31 @@ public enum HashChain {
             self.events += 1
         }
     }
+
+    /// Checks events in global log order, where streams interleave: each stream's versions must run
+    /// 1, 2, 3… and each event's hash must link to the one before it in its stream. Keeps one version
+    /// and hash per stream.
+    public struct InterleavedVerifier: Sendable {
+        private var heads: [StreamID: (version: Int64, hash: [UInt8])] = [:]
+        public private(set) var events = 0
+        public var streams: Int { self.heads.count }
+
+        public init() {}
+
+        public mutating func check(stream: StreamID, version: Int64, type: String, data: String, metadata: String, hash: String) throws(Break) {
+            let head = self.heads[stream] ?? (0, HashChain.genesis)
+            guard version == head.version + 1 else {
+                throw Break(
+                    stream: stream, version: head.version + 1,
+                    reason: version <= head.version ? "version \(version) comes again after \(head.version)" : "version \(head.version + 1) is missing"
+                )
+            }
+            let expected = HashChain.link(previous: head.hash, stream: stream, version: version, type: type, data: data, metadata: metadata)
+            guard expected.hexString == hash else {
+                throw Break(stream: stream, version: version, reason: "content does not match its hash (the event was altered)")
+            }
+            self.heads[stream] = (version, expected)
+            self.events += 1
+        }
+    }
 }

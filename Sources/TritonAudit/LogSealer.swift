@@ -4,39 +4,156 @@ import PostgresStore
 import TritonJSON
 import TritonSeals
 
-/// Seals the log in PostgreSQL: extends the Merkle tree of the last seal (resumed from its frontier)
-/// with the events appended since, in global order, and appends the next seal, signed with `key`. The
-/// key is registered (from the next seal on) the first time it signs; an older key keeps verifying the
-/// seals it made.
-public struct LogSealer: Sendable {
+/// When the running sealer seals: after `everyEvents` unsealed events, `interval` after the first
+/// unsealed one, and at once after an event `isSealPoint` picks (a flow's last event, so the flow's
+/// record can cite a seal that covers it).
+public struct SealPolicy: Sendable {
+    public var everyEvents: Int
+    public var interval: Duration
+    public var isSealPoint: @Sendable (RecordedEvent) -> Bool
+
+    public init(everyEvents: Int = 1000, interval: Duration = .seconds(10), isSealPoint: @escaping @Sendable (RecordedEvent) -> Bool = { _ in false }) {
+        self.everyEvents = max(1, everyEvents)
+        self.interval = interval
+        self.isSealPoint = isSealPoint
+    }
+}
+
+/// Seals the log in PostgreSQL: extends the Merkle tree of the last seal (resumed from the frontier
+/// stored with it, so the log is never read again) with the events appended since, in global order,
+/// and appends the next seal, signed with `key`. The key is registered (from that seal on) the first
+/// time it signs; an older key keeps verifying the seals it made.
+///
+/// Several sealers may share one log (several `serve` processes): a seal is written under a
+/// transaction-level advisory lock, and a sealer that finds a seal it did not make reloads from it.
+public actor LogSealer {
     public let store: PostgresEventStore
     public let key: SealKey
+
+    /// The tree over every event read so far, and what the last seal covers.
+    struct State {
+        var tree: MerkleTree
+        var after: LogPosition
+        var last: Seal?
+        var unsealedSince: ContinuousClock.Instant?
+        var sealPointPending = false
+        var unsealed: UInt64 { self.tree.size - (self.last?.treeSize ?? 0) }
+    }
+
+    private var state: State?
 
     public init(store: PostgresEventStore, key: SealKey) {
         self.store = store
         self.key = key
     }
 
-    /// The next seal, or `nil` when no event came since the last one. Two sealers racing on one log: one
-    /// of them wins the sequence number, the other's insert fails and it seals again later.
+    /// Seals every event visible now, or returns `nil` when no event came since the last seal.
     @discardableResult
     public func seal(now: Date = Date()) async throws -> Seal? {
-        let last = try await SealRecords(store: self.store).last()
-        var tree = try last.map { try MerkleTree(size: $0.seal.treeSize, frontier: $0.frontier) } ?? MerkleTree()
-        var after = last?.lastPosition ?? .start
-        while true {
-            let events = try await self.store.readAll(after: after, limit: 5000)
-            guard let final = events.last else { break }
-            for event in events { tree.append(leafHash: SealLeaf(event, actor: Self.actor(event.metadata)).hash) }
-            after = final.logPosition
+        for attempt in 1...3 {
+            var state = try await self.loaded()
+            while true {
+                let events = try await self.store.readAll(after: state.after, limit: 5000)
+                guard !events.isEmpty else { break }
+                for event in events { Self.add(event, to: &state) }
+            }
+            self.state = state
+            do {
+                return try await self.write(now: now)
+            } catch is Reload where attempt < 3 {
+                continue  // another sealer sealed first: extend its seal instead
+            }
         }
-        guard tree.size > (last?.seal.treeSize ?? 0) else { return nil }
-        let sequence = (last?.seal.sequence ?? 0) + 1
-        try await SealRecords(store: self.store).register(self.key, from: sequence)
-        let seal = try self.key.seal(
-            treeSize: tree.size, root: tree.root, timeMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()), after: last?.seal
+        return nil
+    }
+
+    /// Follows the log and seals by `policy` until cancelled; `onSeal` sees each seal made.
+    public func run(policy: SealPolicy, onSeal: @escaping @Sendable (Seal) -> Void = { _ in }) async throws {
+        while !Task.isCancelled {
+            let start = try await self.loaded().after
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await event in self.store.follow(from: start) {
+                            if let seal = try await self.follow(event, policy: policy) { onSeal(seal) }
+                        }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: min(policy.interval, .seconds(1)))
+                            if let seal = try await self.sealIfDue(policy: policy) { onSeal(seal) }
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } catch is Reload {
+                continue  // another sealer sealed: follow again from its seal
+            }
+        }
+    }
+
+    /// Another sealer wrote the next seal first.
+    struct Reload: Error {}
+
+    private func follow(_ event: RecordedEvent, policy: SealPolicy) async throws -> Seal? {
+        guard var state = self.state, event.logPosition > state.after else { return nil }
+        Self.add(event, to: &state)
+        if policy.isSealPoint(event) { state.sealPointPending = true }
+        self.state = state
+        return try await self.sealIfDue(policy: policy)
+    }
+
+    private func sealIfDue(policy: SealPolicy) async throws -> Seal? {
+        guard let state = self.state, state.unsealed > 0 else { return nil }
+        let due =
+            state.sealPointPending || state.unsealed >= UInt64(policy.everyEvents)
+            || state.unsealedSince.map { ContinuousClock.now - $0 >= policy.interval } == true
+        return due ? try await self.write(now: Date()) : nil
+    }
+
+    private static func add(_ event: RecordedEvent, to state: inout State) {
+        state.tree.append(leafHash: SealLeaf(event, actor: Self.actor(event.metadata)).hash)
+        state.after = event.logPosition
+        if state.unsealedSince == nil { state.unsealedSince = .now }
+    }
+
+    private func loaded() async throws -> State {
+        if let state = self.state { return state }
+        let last = try await SealRecords(store: self.store).last()
+        let state = State(
+            tree: try last.map { try MerkleTree(size: $0.seal.treeSize, frontier: $0.frontier) } ?? MerkleTree(),
+            after: last?.lastPosition ?? .start, last: last?.seal
         )
-        try await self.store.withTransaction { tx in
+        self.state = state
+        return state
+    }
+
+    /// Seals the tree as it stands. Nothing awaits between reading the state and storing the seal
+    /// in it but the insert, and the actor runs one write at a time (`writing`).
+    private var writing = false
+
+    private func write(now: Date) async throws -> Seal? {
+        guard !self.writing, let state = self.state, state.unsealed > 0 else { return nil }
+        self.writing = true
+        defer { self.writing = false }
+        let seal = try self.key.seal(
+            treeSize: state.tree.size, root: state.tree.root, timeMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()), after: state.last
+        )
+        let frontier = state.tree.frontier.map(Hex.encode).joined(separator: ",")
+        let key = self.key
+        let written = try await self.store.withTransaction { tx -> Bool in
+            try await tx.execute("SELECT pg_advisory_xact_lock(hashtext('triton.seals'))")
+            let rows = try await tx.query("SELECT coalesce(max(sequence), 0) FROM seals")
+            let current = rows.first?.first.flatMap { $0 }.flatMap { UInt64($0) } ?? 0
+            guard current == seal.sequence - 1 else { return false }
+            let signer = try await tx.query("SELECT key_id FROM seal_keys ORDER BY valid_from_sequence DESC LIMIT 1").first?[0] ?? nil
+            if signer != key.keyID {
+                try await tx.execute(
+                    "INSERT INTO seal_keys (key_id, public_key, valid_from_sequence) VALUES ($1, $2, $3::bigint)",
+                    [key.keyID, key.publicKeyBase64, String(seal.sequence)]
+                )
+            }
             try await tx.execute(
                 """
                 INSERT INTO seals (sequence, tree_size, root, time_millis, previous, key_id, signature, frontier, last_tx, last_position)
@@ -44,9 +161,21 @@ public struct LogSealer: Sendable {
                 """,
                 [
                     String(seal.sequence), String(seal.treeSize), seal.root, String(seal.timeMillis), seal.previous, seal.keyID, seal.signature,
-                    tree.frontier.map(Hex.encode).joined(separator: ","), String(after.transaction), String(after.position),
+                    frontier, String(state.after.transaction), String(state.after.position),
                 ]
             )
+            return true
+        }
+        guard written else {
+            self.state = nil
+            throw Reload()
+        }
+        // Events may have been added while the insert ran: keep them, they are the next seal's.
+        if var current = self.state {
+            current.last = seal
+            current.sealPointPending = false
+            current.unsealedSince = current.tree.size > seal.treeSize ? .now : nil
+            self.state = current
         }
         return seal
     }
@@ -90,18 +219,6 @@ public struct SealRecords: Sendable {
             keys.append(SealPublicKey(keyID: id, publicKey: key, validFromSequence: from))
         }
         return keys
-    }
-
-    /// Registers `key` as the signer from seal `sequence` on, unless it is the current signer already.
-    func register(_ key: SealKey, from sequence: UInt64) async throws {
-        let current = try await self.rows("SELECT key_id FROM seal_keys ORDER BY valid_from_sequence DESC LIMIT 1").first?[0] ?? nil
-        guard current != key.keyID else { return }
-        try await self.store.withTransaction { tx in
-            try await tx.execute(
-                "INSERT INTO seal_keys (key_id, public_key, valid_from_sequence) VALUES ($1, $2, $3::bigint)",
-                [key.keyID, key.publicKeyBase64, String(sequence)]
-            )
-        }
     }
 
     private func rows(_ sql: String) async throws -> [[String?]] {

@@ -67,66 +67,119 @@ public struct SealVerifier {
     /// `leafHashes[i]` is the leaf hash of the i-th event in global order; `positions[i]` its log position
     /// (named in failures; defaults to the index).
     public func verify(leafHashes: [[UInt8]], positions: [Int64]? = nil, seals: [Seal], trusted: Seal? = nil) throws(Failure) -> Report {
-        func position(_ index: UInt64) -> Int64 {
-            guard let positions, index < positions.count else { return Int64(index) }
-            return positions[Int(index)]
+        var stream = try Incremental(keys: self.keys, seals: seals)
+        for (index, leaf) in leafHashes.enumerated() {
+            try stream.add(leafHash: leaf, position: positions.flatMap { index < $0.count ? $0[index] : nil } ?? Int64(index))
         }
-        var tree = MerkleTree()
-        var previous: Seal?
-        for seal in seals.sorted(by: { $0.sequence < $1.sequence }) {
-            let expected = (previous?.sequence ?? 0) + 1
-            guard seal.sequence == expected else {
-                throw Failure(seal: seal.sequence, position: nil, message: "seal \(expected) is missing (the next seal is \(seal.sequence))")
+        return try stream.finish(trusted: trusted)
+    }
+
+    /// The same checks with the leaves fed one at a time, in global order, keeping only the tree's right
+    /// edge: a log of any length is verified in O(log n) memory. The seals' chain and signatures are
+    /// checked first (``init(keys:seals:)``), each root as soon as its last leaf arrives.
+    public struct Incremental: Sendable {
+        let seals: [Seal]
+        private var next = 0
+        private var tree = MerkleTree()
+        private var rangeStart: Int64?
+        private var lastPosition: Int64?
+
+        public init(keys: [SealPublicKey], seals: [Seal]) throws(Failure) {
+            self.seals = seals.sorted(by: { $0.sequence < $1.sequence })
+            var previous: Seal?
+            for seal in self.seals {
+                let expected = (previous?.sequence ?? 0) + 1
+                guard seal.sequence == expected else {
+                    throw Failure(seal: seal.sequence, position: nil, message: "seal \(expected) is missing (the next seal is \(seal.sequence))")
+                }
+                guard seal.previous == (previous?.hash ?? "") else {
+                    throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) does not chain to seal \(expected - 1): a seal was replaced")
+                }
+                guard let key = keys.first(where: { $0.keyID == seal.keyID }) else {
+                    throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) is signed by an unknown key \(seal.keyID)")
+                }
+                guard key.covers(seal.sequence) else {
+                    throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) is signed by key \(seal.keyID), which is not valid for it")
+                }
+                guard let raw = Data(base64Encoded: key.publicKey), let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
+                    seal.isSigned(by: publicKey)
+                else {
+                    throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence): the signature does not verify with key \(seal.keyID)")
+                }
+                guard seal.treeSize >= (previous?.treeSize ?? 0) else {
+                    throw Failure(
+                        seal: seal.sequence, position: nil,
+                        message: "seal \(seal.sequence) covers fewer events (\(seal.treeSize)) than seal \(expected - 1) (\(previous?.treeSize ?? 0))"
+                    )
+                }
+                previous = seal
             }
-            guard seal.previous == (previous?.hash ?? "") else {
-                throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) does not chain to seal \(expected - 1): a seal was replaced")
+            try self.checkReached()
+        }
+
+        /// Events seen so far.
+        public var events: UInt64 { self.tree.size }
+
+        public mutating func add(leafHash: [UInt8], position: Int64) throws(Failure) {
+            if self.rangeStart == nil { self.rangeStart = position }
+            self.tree.append(leafHash: leafHash)
+            self.lastPosition = position
+            try self.checkReached()
+        }
+
+        /// Checks every seal whose size the tree has reached.
+        private mutating func checkReached() throws(Failure) {
+            while self.next < self.seals.count, self.seals[self.next].treeSize == self.tree.size {
+                let seal = self.seals[self.next]
+                guard Hex.encode(self.tree.root) == seal.root else {
+                    let from = self.rangeStart.map(String.init) ?? "?"
+                    throw Failure(
+                        seal: seal.sequence, position: self.rangeStart,
+                        message: "seal \(seal.sequence): the events from position \(from) to \(self.lastPosition.map(String.init) ?? "?") are not the ones it sealed (changed, removed, inserted or reordered)"
+                    )
+                }
+                self.next += 1
+                self.rangeStart = nil
             }
-            guard let key = self.keys.first(where: { $0.keyID == seal.keyID }) else {
-                throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) is signed by an unknown key \(seal.keyID)")
-            }
-            guard key.covers(seal.sequence) else {
-                throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) is signed by key \(seal.keyID), which is not valid for it")
-            }
-            guard let raw = Data(base64Encoded: key.publicKey), let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
-                seal.isSigned(by: publicKey)
-            else {
-                throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence): the signature does not verify with key \(seal.keyID)")
-            }
-            guard seal.treeSize >= tree.size else {
-                throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) covers fewer events (\(seal.treeSize)) than seal \(expected - 1) (\(tree.size))")
-            }
-            guard seal.treeSize <= UInt64(leafHashes.count) else {
+        }
+
+        /// After the last leaf: no seal may cover more events than the log holds, and a kept seal must be
+        /// in the log as kept.
+        public func finish(trusted: Seal? = nil) throws(Failure) -> Report {
+            if self.next < self.seals.count {
+                let seal = self.seals[self.next]
                 throw Failure(
-                    seal: seal.sequence, position: position(UInt64(leafHashes.count)),
-                    message: "seal \(seal.sequence) covers \(seal.treeSize) events but the log holds \(leafHashes.count): its tail was cut after position \(leafHashes.isEmpty ? -1 : position(UInt64(leafHashes.count - 1)))"
+                    seal: seal.sequence, position: self.lastPosition.map { $0 + 1 } ?? 0,
+                    message: "seal \(seal.sequence) covers \(seal.treeSize) events but the log holds \(self.tree.size): its tail was cut after position \(self.lastPosition.map(String.init) ?? "(none)")"
                 )
             }
-            let from = tree.size
-            while tree.size < seal.treeSize { tree.append(leafHash: leafHashes[Int(tree.size)]) }
-            guard Hex.encode(tree.root) == seal.root else {
-                throw Failure(
-                    seal: seal.sequence, position: position(from),
-                    message: "seal \(seal.sequence): the events from position \(position(from)) to \(position(seal.treeSize - 1)) are not the ones it sealed (changed, removed, inserted or reordered)"
-                )
+            var checkedTrusted = false
+            if let trusted {
+                guard let ours = self.seals.first(where: { $0.sequence == trusted.sequence }) else {
+                    throw Failure(
+                        seal: trusted.sequence, position: nil,
+                        message: "your trusted seal \(trusted.sequence) (\(trusted.treeSize) events) is not in the log, which ends at seal \(self.seals.last?.sequence ?? 0): seals and events were cut"
+                    )
+                }
+                guard ours == trusted else {
+                    throw Failure(seal: trusted.sequence, position: nil, message: "the log's seal \(trusted.sequence) differs from your trusted copy: the log was rewritten")
+                }
+                checkedTrusted = true
             }
-            previous = seal
+            return Report(
+                events: self.tree.size, seals: self.seals.count, unsealedEvents: self.tree.size - (self.seals.last?.treeSize ?? 0),
+                checkedTrustedSeal: checkedTrusted
+            )
         }
-        var checkedTrusted = false
-        if let trusted {
-            guard let ours = seals.first(where: { $0.sequence == trusted.sequence }) else {
-                throw Failure(
-                    seal: trusted.sequence, position: nil,
-                    message: "your trusted seal \(trusted.sequence) (\(trusted.treeSize) events) is not in the log, which ends at seal \(previous?.sequence ?? 0): seals and events were cut"
-                )
-            }
-            guard ours == trusted else {
-                throw Failure(seal: trusted.sequence, position: nil, message: "the log's seal \(trusted.sequence) differs from your trusted copy: the log was rewritten")
-            }
-            checkedTrusted = true
-        }
-        return Report(
-            events: UInt64(leafHashes.count), seals: seals.count, unsealedEvents: UInt64(leafHashes.count) - tree.size,
-            checkedTrustedSeal: checkedTrusted
-        )
+    }
+}
+
+extension SealPublicKey {
+    /// Whether this key signed `seal` and may sign a seal of its sequence.
+    public func signedValidly(_ seal: Seal) -> Bool {
+        guard self.covers(seal.sequence), let raw = Data(base64Encoded: self.publicKey),
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+        else { return false }
+        return seal.isSigned(by: key)
     }
 }
