@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "TritonAPI",
             dependencies: [
-                "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonJSON",
+                "TritonDomain", "EventStore", "TritonAudit", "TritonSeals", "PostgresStore", "TritonEngine", "TritonProjections", "TritonJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "TritonServer",
             dependencies: [
-                "EventStore", "PostgresStore", "TritonDomain", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim",
+                "EventStore", "PostgresStore", "TritonAudit", "TritonSeals", "TritonDomain", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim",
                 "TritonSimAdapter", "KubeClient", "TritonKubeAdapter", "TritonAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -161,7 +161,7 @@ let package = Package(
             name: "triton",
             dependencies: [
                 "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim", "TritonSimAdapter",
-                "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks",
+                "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks", "TritonAudit", "TritonSeals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "TritonAPITests",
             dependencies: [
-                "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON",
+                "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON", "TritonAudit", "TritonSeals",
                 "TritonGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

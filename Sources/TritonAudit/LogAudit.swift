@@ -5,7 +5,7 @@ import TritonSeals
 
 /// The first thing found wrong with a log (in the database or a bundle): what kind of check failed, the
 /// seal and the global log position it concerns when known, the stream and version for a broken chain.
-public struct AuditFailure: Error, Sendable, Equatable, CustomStringConvertible {
+public struct AuditFailure: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     public enum Check: String, Sendable, Codable {
         case manifest, events, chain, seal
     }

@@ -27,8 +27,8 @@ public struct SealPolicy: Sendable {
 /// Several sealers may share one log (several `serve` processes): a seal is written under a
 /// transaction-level advisory lock, and a sealer that finds a seal it did not make reloads from it.
 public actor LogSealer {
-    public let store: PostgresEventStore
-    public let key: SealKey
+    public nonisolated let store: PostgresEventStore
+    public nonisolated let key: SealKey
 
     /// The tree over every event read so far, and what the last seal covers.
     struct State {

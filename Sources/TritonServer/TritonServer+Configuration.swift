@@ -4,6 +4,7 @@ import KubeSim
 import Logging
 import TritonEngine
 import TritonAPI
+import TritonSeals
 
 extension TritonServer {
     /// Everything `triton serve` decides from its flags: where the log is, which cluster to drive,
@@ -45,6 +46,21 @@ extension TritonServer {
         /// Where four-eyes applies: `{"fourEyes": {"enabled": true, "namespaces": {"dev": false},
         /// "instances": {"prod/web": true}}}`; default: everywhere with tokens, nowhere when open.
         public var policyFile: String?
+        /// Seal the log (signed checkpoints, see TritonAudit): with this key, after `everyEvents`
+        /// events, `interval` after the first unsealed one, and at each flow's end. `nil`: no sealing.
+        public var sealing: Sealing?
+
+        public struct Sealing: Sendable {
+            public var key: SealKey
+            public var everyEvents: Int
+            public var interval: Duration
+
+            public init(key: SealKey, everyEvents: Int = 1000, interval: Duration = .seconds(10)) {
+                self.key = key
+                self.everyEvents = everyEvents
+                self.interval = interval
+            }
+        }
 
         public init(
             database: Database, schema: String = "triton", cluster: Cluster, host: String = "127.0.0.1", httpPort: Int = 8088,

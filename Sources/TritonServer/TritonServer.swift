@@ -4,6 +4,8 @@ import Logging
 import PostgresStore
 import ServiceLifecycle
 import TritonAPI
+import TritonAudit
+import TritonSeals
 import TritonDomain
 import TritonEngine
 import TritonProjections
@@ -67,6 +69,14 @@ public enum TritonServer {
         services.append(StoreWakeUpsService(store: store, output: output))
         services.append(ProjectorService(projector: FlowProjector(store: store), output: output))
         services.append(FlowRunnerService(runner: runner, locks: locks, output: output))
+        if let sealing = configuration.sealing {
+            services.append(SealerService(sealer: LogSealer(store: store, key: sealing.key), sealing: sealing, output: output))
+            output.info(
+                "sealing the log with key \(sealing.key.keyID): every \(sealing.everyEvents) events or \(sealing.interval), and at each flow's end"
+            )
+        } else {
+            output.problem("WARNING: the log is not sealed (no --seal-key-file or TRITON_SEAL_KEY): a cut or rewritten tail would go unnoticed")
+        }
 
         output.info("event log: \(PostgresURL.redacted(url)) (schema \(configuration.schema))")
         try onStarted(Started(databaseURL: url, schema: configuration.schema, kubeServer: cluster.kubeServer))

@@ -4,6 +4,7 @@ import KubeClient
 import KubeSim
 import Logging
 import TritonAPI
+import TritonSeals
 import TritonServer
 
 /// `triton serve`: the engine in one process — the flow runner (observer, timers, executor for every
@@ -83,6 +84,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where to tell the CLI's operator commands where the log and the cluster are.")
     var stateFile: String = ServeState.path
 
+    @Option(help: ArgumentHelp(
+        "Ed25519 seed (64 hex digits or base64) that signs the log's seals; else $TRITON_SEAL_KEY; with the embedded PostgreSQL and neither, one is made beside --data-dir (seal.key). Never printed.",
+        valueName: "path"))
+    var sealKeyFile: String?
+
+    @Option(help: "Seal after this many events.")
+    var sealEvery: Int = 1000
+
+    @Option(help: "Seal this many seconds after the first unsealed event at the latest.")
+    var sealIntervalSeconds: Double = 10
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -100,6 +112,31 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(self.httpPort) else { throw ValidationError("--http-port: must be 0...65535") }
         if (self.tlsCert == nil) != (self.tlsKey == nil) { throw ValidationError("--tls-cert, --tls-key: give both, or neither") }
         guard (0...65535).contains(self.grpcPort) else { throw ValidationError("--grpc-port: must be 0...65535") }
+        guard self.sealEvery > 0 else { throw ValidationError("--seal-every: must be greater than 0") }
+        guard self.sealIntervalSeconds > 0 else { throw ValidationError("--seal-interval-seconds: must be greater than 0") }
+    }
+
+    /// The seal key: the file, else `$TRITON_SEAL_KEY`, else (embedded database only) the key beside the
+    /// data folder, made on first use. `nil`: no sealing.
+    func sealKey() throws -> SealKey? {
+        if let path = self.sealKeyFile {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("--seal-key-file \(path): cannot be read")
+            }
+            do { return try SealKey(seedText: text) } catch { throw ValidationError("--seal-key-file \(path): \(error)") }
+        }
+        if let text = ProcessInfo.processInfo.environment["TRITON_SEAL_KEY"] {
+            do { return try SealKey(seedText: text) } catch { throw ValidationError("TRITON_SEAL_KEY: \(error)") }
+        }
+        guard case .embedded(let directory, _) = self.database.database else { return nil }
+        let path = URL(fileURLWithPath: directory).deletingLastPathComponent().appendingPathComponent("seal.key").path
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            do { return try SealKey(seedText: text) } catch { throw ValidationError("\(path): \(error)") }
+        }
+        let key = SealKey()
+        try SealKeyFile.write(key, to: path)
+        print("made a seal key for the embedded log: \(path) (key id \(key.keyID); keep it private)")
+        return key
     }
 
     func run() async throws {
@@ -122,6 +159,9 @@ struct Serve: AsyncParsableCommand {
         )
         configuration.insecureOpen = self.insecureOpen
         configuration.policyFile = self.policyFile
+        configuration.sealing = try self.sealKey().map {
+            .init(key: $0, everyEvents: self.sealEvery, interval: .milliseconds(Int64(self.sealIntervalSeconds * 1000)))
+        }
 
         let pid = getpid()
         let stateFile = self.stateFile

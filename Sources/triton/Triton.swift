@@ -8,10 +8,3 @@ struct Triton: AsyncParsableCommand {
         subcommands: [Serve.self, Demo.self, Sim.self, Login.self, WhoAmI.self, ContextCommand.self, Flow.self, InstanceCommand.self, Projections.self, Kube.self, Migrate.self, Audit.self, Bench.self]
     )
 }
-
-struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Audit tools over the event log.",
-        subcommands: [AuditVerify.self]
-    )
-}

@@ -259,7 +259,8 @@ struct RESTTests {
                     "/api/v1/namespaces/{namespace}/instances/{name}/scales", "/api/v1/inbox", "/api/v1/emergencies",
                     "/api/v1/namespaces/{namespace}/deployflows/{name}/review", "/api/v1/namespaces/{namespace}/releases",
                     "/api/v1/deployflows", "/api/v1/deployflows/{name}", "/api/v1/instances", "/api/v1/whoami",
-                    "/api/v1/namespaces/{namespace}/instances/{name}/deletion",
+                    "/api/v1/namespaces/{namespace}/instances/{name}/deletion", "/api/v1/audit/seals", "/api/v1/audit/proofs/inclusion",
+                    "/api/v1/audit/proofs/consistency", "/api/v1/deployflows/{name}/seal",
                 ] {
                     #expect(paths[path] != nil, "\(path)")
                 }

@@ -1,5 +1,8 @@
+import EventStore
 import PostgresStore
 import ServiceLifecycle
+import TritonAudit
+import TritonDomain
 import TritonEngine
 import TritonProjections
 
@@ -35,5 +38,21 @@ struct StoreWakeUpsService: ServiceLifecycle.Service {
 
     func run() async throws {
         try await runUntilShutdown("store wake-ups", retrying: false, output: self.output) { await self.store.run() }
+    }
+}
+
+/// The sealer as a service: follows the log and appends a signed seal after so many events, after so
+/// long, and at each flow's end (its last event), retrying after failures.
+struct SealerService: ServiceLifecycle.Service {
+    let sealer: LogSealer
+    let sealing: TritonServer.Configuration.Sealing
+    let output: TritonServer.Output
+
+    /// The events that end a flow: the seal after them is the one its record cites.
+    static let flowEnds: Set<String> = [DeployFlow.FlowSucceeded.typeName, DeployFlow.FlowFailed.typeName, DeployFlow.Canceled.typeName]
+
+    func run() async throws {
+        let policy = SealPolicy(everyEvents: self.sealing.everyEvents, interval: self.sealing.interval) { Self.flowEnds.contains($0.type) }
+        try await runUntilShutdown("sealer", retrying: true, output: self.output) { try await self.sealer.run(policy: policy) }
     }
 }
