@@ -152,7 +152,7 @@ let package = Package(
             name: "TritonBenchmarks",
             dependencies: [
                 "EventStore", "PostgresStore", "TritonDomain", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim",
-                "TritonSimAdapter", .product(name: "Logging", package: "swift-log"),
+                "TritonSimAdapter", "TritonAudit", "TritonSeals", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

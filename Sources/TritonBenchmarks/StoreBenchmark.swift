@@ -1,5 +1,7 @@
 import EventStore
 import PostgresStore
+import TritonAudit
+import TritonSeals
 import Foundation
 
 /// `triton bench store`: append and read throughput of the event log, each figure next to the
@@ -32,6 +34,15 @@ public enum StoreBenchmark {
         public var ratioToBareInsert: Double?
     }
 
+    public struct SealingRow: Sendable, Codable {
+        public var writers: Int
+        public var unsealedEventsPerSecond: Double
+        public var sealedEventsPerSecond: Double
+        public var seals: Int
+        /// The share of the append rate sealing takes (0.05 = 5% fewer events/s).
+        public var cut: Double
+    }
+
     public struct Report: Sendable, Codable, CustomStringConvertible {
         public var synchronousCommit: String
         public var fsync: String
@@ -40,6 +51,9 @@ public enum StoreBenchmark {
         public var rows: [Row]
         public var globalReadEventsPerSecond: Double
         public var globalReadEvents: Int
+        /// Appends (coalesced NOTIFY, one event each) measured back to back without and with the sealer
+        /// following the log (a seal every 1,000 events or 10 s, as `serve` seals).
+        public var sealing: [SealingRow] = []
 
         public var description: String {
             var lines = [
@@ -56,6 +70,19 @@ public enum StoreBenchmark {
             }
             lines.append("")
             lines.append(String(format: "global log read (decoded): %.0f events/s over %d events", self.globalReadEventsPerSecond, self.globalReadEvents))
+            if !self.sealing.isEmpty {
+                lines.append("")
+                lines.append("sealing (a seal every 1,000 events or 10 s), measured back to back:")
+                lines.append("writers   without sealer   with sealer   seals   cut (goal ≤ 10%)")
+                for row in self.sealing {
+                    lines.append(
+                        String(
+                            format: "%7d   %14.0f   %11.0f   %5d   %5.1f%%", row.writers, row.unsealedEventsPerSecond, row.sealedEventsPerSecond, row.seals,
+                            row.cut * 100
+                        )
+                    )
+                }
+            }
             if self.synchronousCommit != "on" || self.fsync != "on" {
                 lines.append("WARNING: the server is not durable (synchronous_commit/fsync off): figures are not comparable")
             }
@@ -77,7 +104,7 @@ public enum StoreBenchmark {
             return Report(
                 synchronousCommit: settings.0, fsync: settings.1, payloadBytes: options.payloadBytes,
                 secondsPerCase: options.seconds, rows: report.rows, globalReadEventsPerSecond: report.readRate,
-                globalReadEvents: report.read
+                globalReadEvents: report.read, sealing: report.sealing
             )
         } catch {
             try? await admin.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
@@ -87,9 +114,10 @@ public enum StoreBenchmark {
 
     private static func runCases(
         _ options: Options, schema: String, payload: String, admin: PostgresSession, progress: @escaping @Sendable (String) -> Void
-    ) async throws -> (rows: [Row], readRate: Double, read: Int) {
+    ) async throws -> (rows: [Row], readRate: Double, read: Int, sealing: [SealingRow]) {
 
         var rows: [Row] = []
+        var sealing: [SealingRow] = []
         var bare: [Int: Double] = [:]
         for writers in [1, 8] {
             progress("bare INSERT, \(writers) writer(s)…")
@@ -130,6 +158,9 @@ public enum StoreBenchmark {
                         eventsPerSecond: rate, ratioToBareInsert: bare[writers].map { rate / $0 }
                     )
                 )
+            }
+            if mode == .coalesced {
+                sealing = try await Self.measureSealing(store, payload: payload, seconds: options.seconds, progress: progress)
             }
             background.cancel()
             await background.value
@@ -175,7 +206,42 @@ public enum StoreBenchmark {
         }
         let readRate = Double(read) / Self.seconds(elapsed)
 
-        return (rows, readRate, read)
+        return (rows, readRate, read, sealing)
+    }
+
+    /// Appends of one event by 1 and 8 writers, without and then with a sealer following the log.
+    static func measureSealing(
+        _ store: PostgresEventStore, payload: String, seconds: Double, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> [SealingRow] {
+        var rows: [SealingRow] = []
+        for writers in [1, 8] {
+            var rates: [Double] = []
+            var seals = 0
+            for sealed in [false, true] {
+                progress("append, \(writers) writer(s) × 1 event, \(sealed ? "with" : "without") the sealer…")
+                let sealer = LogSealer(store: store, key: SealKey())
+                let before = try await SealRecords(store: store).all().count
+                let task = sealed ? Task { try await sealer.run(policy: SealPolicy()) } : nil
+                let tag = sealed ? "sealed" : "unsealed"
+                rates.append(
+                    try await Self.measure(writers: writers, seconds: seconds) { writer in
+                        let stream = StreamID("bench-seal-\(tag)-\(writers)-\(writer)")
+                        let events = [NewEvent(type: "BenchmarkEvent", data: payload, metadata: "{\"actor\":\"bench\",\"source\":\"cli\"}")]
+                        return { i in
+                            _ = try await store.append(to: stream, expectedVersion: i == 0 ? .noStream : .exact(Int64(i)), events: events)
+                            return 1
+                        }
+                    }
+                )
+                task?.cancel()
+                _ = try? await task?.value
+                if sealed { seals = try await SealRecords(store: store).all().count - before }
+            }
+            rows.append(
+                SealingRow(writers: writers, unsealedEventsPerSecond: rates[0], sealedEventsPerSecond: rates[1], seals: seals, cut: 1 - rates[1] / rates[0])
+            )
+        }
+        return rows
     }
 
     /// Runs `writers` concurrent loops for `seconds` and returns events per second. Each writer's

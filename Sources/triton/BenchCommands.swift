@@ -7,7 +7,7 @@ import TritonBenchmarks
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print their figures.",
-        subcommands: [BenchStore.self, BenchSim.self, BenchEngine.self]
+        subcommands: [BenchStore.self, BenchSeals.self, BenchSim.self, BenchEngine.self]
     )
 }
 
@@ -35,6 +35,35 @@ struct BenchStore: AsyncParsableCommand {
         let output = self.output
         let report = try await StoreBenchmark.run(
             .init(url: try self.database.resolvedURL(), seconds: self.seconds, readEvents: self.readEvents)
+        ) { line in output.progress(line) }
+        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+    }
+}
+
+struct BenchSeals: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seals",
+        abstract: "Sealing cost per event and verify throughput (in memory, the database, a bundle) over --events events."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Events to seal and verify.")
+    var events: Int = 1_000_000
+
+    @Option(help: "A seal after this many events (in memory).")
+    var sealEvery: Int = 1000
+
+    func validate() throws {
+        guard self.events >= 100 else { throw ValidationError("--events: must be at least 100") }
+        guard self.sealEvery > 0 else { throw ValidationError("--seal-every: must be greater than 0") }
+    }
+
+    func run() async throws {
+        let output = self.output
+        let report = try await SealBenchmark.run(
+            .init(url: try self.database.resolvedURL(), events: self.events, sealEvery: self.sealEvery)
         ) { line in output.progress(line) }
         if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
     }

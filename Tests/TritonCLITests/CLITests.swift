@@ -116,6 +116,24 @@ struct CLITests {
         #expect(rows.filter { $0["ratioToBareInsert"] != nil }.count == 8)
         #expect((report?["globalReadEvents"] as? Int ?? 0) >= 2000)
         #expect(result.stderr.contains("append, 8 writer(s)"))
+        // Sealing's cost on appends, side by side (0.2 s is too short for a seal every 1,000 events).
+        let sealing = report?["sealing"] as? [[String: Any]] ?? []
+        #expect(sealing.map { $0["writers"] as? Int } == [1, 8] && sealing.allSatisfy { $0["cut"] is Double && $0["seals"] is Int }, "\(sealing)")
+    }
+
+    @Test func benchSealsPrintsEveryFigure() async throws {
+        let result = try await Self.triton([
+            "bench", "seals", "--database-url", try Self.databaseURL(), "--events", "3000", "--seal-every", "100", "--output", "json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        for figure in [
+            "leafAndTreeNanosPerEvent", "signMicrosPerSeal", "sealingNanosPerEvent", "verifyInMemoryEventsPerSecond", "databaseSealNanosPerEvent",
+            "databaseVerifyEventsPerSecond", "exportEventsPerSecond", "bundleVerifyEventsPerSecond",
+        ] {
+            #expect((report[figure] as? Double ?? 0) > 0, "\(figure): \(report)")
+        }
+        #expect(report["events"] as? Int == 3000 && result.stderr.contains("verifying the bundle"))
     }
 
     @Test func demoRunsARealReleaseThenFlowsReadBackAndRebuild() async throws {
