@@ -4,9 +4,11 @@ import Foundation
 import PostgresStore
 import KubeSim
 import Logging
+import TritonAudit
 import TritonDomain
 import TritonEngine
 import TritonJSON
+import TritonSeals
 import TritonSimAdapter
 
 /// `triton demo`: two real releases by the engine (observer, timers, executor around the decider,
@@ -115,12 +117,17 @@ struct Demo: AsyncParsableCommand {
             print("\(Streams.flow(id)): \(version) events, phase \(replayed.phase.rawValue); replay from the log \(same ? "matches" : "DIFFERS FROM") the live state")
             if !same { throw ExitCode(1) }
         }
-        let report = try await store.verify()
-        if let broken = report.firstBreak {
-            print("audit verify: BROKEN \(broken)")
+        // Sealed as serve seals (here with a key of this run), then verified as `triton audit verify` does.
+        _ = try await LogSealer(store: store, key: SealKey()).seal()
+        do {
+            let report = try await LogAudit.verify(store)
+            print(
+                "audit verify: \(report.events) events in \(report.streams) streams, every hash chain intact; \(report.seals) seal(s), the last over \(report.lastSeal?.treeSize ?? 0) events, signature and root checked"
+            )
+        } catch let failure as AuditFailure {
+            print("audit verify: BROKEN \(failure)")
             throw ExitCode(1)
         }
-        print("audit verify: \(report.events) events in \(report.streams) streams, every hash chain intact")
         print("\nwho did what (intents in the update's log):")
         for event in try await store.readStream(Streams.flow(updatedID), afterVersion: 0)
         where ["FlowCreated", "NextRequested", "Paused", "Resumed", "Canceled", "ContinueRequested"].contains(event.type) {

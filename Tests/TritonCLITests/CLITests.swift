@@ -144,7 +144,7 @@ struct CLITests {
         #expect(result.stdout.contains("canary Smoked"))
         #expect(result.stdout.contains("alice: next"))
         #expect(result.stdout.components(separatedBy: "replay from the log matches the live state").count == 3)
-        #expect(result.stdout.contains("every hash chain intact"))
+        #expect(result.stdout.contains("every hash chain intact") && result.stdout.contains("signature and root checked"), "\(result.stdout)")
 
         // The flows read back through the API of a `triton serve` on that log (the CLI reads no database).
         let w = try ServeTests.Workspace(schema: schema)
