@@ -5,7 +5,7 @@ import TritonJSON
 import TritonSeals
 
 /// When the running sealer seals: after `everyEvents` unsealed events, `interval` after the first
-/// unsealed one, and at once after an event `isSealPoint` picks (a flow's last event, so the flow's
+/// unsealed one, and right after an event `isSealPoint` picks (a flow's last event, so the flow's
 /// record can cite a seal that covers it).
 public struct SealPolicy: Sendable {
     public var everyEvents: Int
@@ -67,41 +67,46 @@ public actor LogSealer {
         return nil
     }
 
-    /// Follows the log and seals by `policy` until cancelled; `onSeal` sees each seal made.
-    public func run(policy: SealPolicy, onSeal: @escaping @Sendable (Seal) -> Void = { _ in }) async throws {
+    /// Seals by `policy` until cancelled; `onSeal` sees each seal made. Every `pollInterval` it reads
+    /// what was appended since (in pages, one query each), so following a busy log costs a query per
+    /// interval, not one per append; a flow's end is sealed within an interval of it.
+    public func run(
+        policy: SealPolicy, pollInterval: Duration = .milliseconds(250), onSeal: @escaping @Sendable (Seal) -> Void = { _ in }
+    ) async throws {
         while !Task.isCancelled {
-            let start = try await self.loaded().after
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await event in self.store.follow(from: start) {
-                            if let seal = try await self.follow(event, policy: policy) { onSeal(seal) }
-                        }
-                    }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try await Task.sleep(for: min(policy.interval, .seconds(1)))
-                            if let seal = try await self.sealIfDue(policy: policy) { onSeal(seal) }
-                        }
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
+                for seal in try await self.step(policy: policy) { onSeal(seal) }
             } catch is Reload {
-                continue  // another sealer sealed: follow again from its seal
+                continue  // another sealer sealed: extend its seal
             }
+            try await Task.sleep(for: pollInterval)
         }
     }
 
     /// Another sealer wrote the next seal first.
     struct Reload: Error {}
 
-    private func follow(_ event: RecordedEvent, policy: SealPolicy) async throws -> Seal? {
-        guard var state = self.state, event.logPosition > state.after else { return nil }
-        Self.add(event, to: &state)
-        if policy.isSealPoint(event) { state.sealPointPending = true }
-        self.state = state
-        return try await self.sealIfDue(policy: policy)
+    /// Reads every event visible now and seals when `policy` says so: after every `everyEvents`, and
+    /// at the end when a seal point came or the oldest unsealed event is `interval` old.
+    private func step(policy: SealPolicy) async throws -> [Seal] {
+        var made: [Seal] = []
+        var state = try await self.loaded()
+        while true {
+            let events = try await self.store.readAll(after: state.after, limit: 5000)
+            for event in events {
+                Self.add(event, to: &state)
+                if policy.isSealPoint(event) { state.sealPointPending = true }
+                if state.unsealed >= UInt64(policy.everyEvents) {
+                    self.state = state
+                    if let seal = try await self.write(now: Date()) { made.append(seal) }
+                    state = try await self.loaded()
+                }
+            }
+            self.state = state
+            if events.count < 5000 { break }
+        }
+        if let seal = try await self.sealIfDue(policy: policy) { made.append(seal) }
+        return made
     }
 
     private func sealIfDue(policy: SealPolicy) async throws -> Seal? {
