@@ -149,8 +149,9 @@ public enum SealProofs {
     }
 
     static func signatureProblem(_ seal: Seal, keys: [SealPublicKey]) -> String? {
-        guard let key = keys.first(where: { $0.keyID == seal.keyID }) else { return "seal \(seal.sequence) is signed by an unknown key \(seal.keyID)" }
-        return key.signedValidly(seal) ? nil : "seal \(seal.sequence): the signature does not verify with key \(seal.keyID)"
+        let registrations = keys.filter { $0.keyID == seal.keyID }
+        guard !registrations.isEmpty else { return "seal \(seal.sequence) is signed by an unknown key \(seal.keyID)" }
+        return registrations.contains { $0.signedValidly(seal) } ? nil : "seal \(seal.sequence): the signature does not verify with key \(seal.keyID), or the key was not valid for it"
     }
 
     static func hashes(_ hex: [String]) -> [[UInt8]]? {

@@ -95,7 +95,8 @@ public struct SealVerifier {
                 guard seal.previous == (previous?.hash ?? "") else {
                     throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) does not chain to seal \(expected - 1): a seal was replaced")
                 }
-                guard let key = keys.first(where: { $0.keyID == seal.keyID }) else {
+                let registrations = keys.filter { $0.keyID == seal.keyID }
+                guard let key = registrations.first(where: { $0.covers(seal.sequence) }) ?? registrations.first else {
                     throw Failure(seal: seal.sequence, position: nil, message: "seal \(seal.sequence) is signed by an unknown key \(seal.keyID)")
                 }
                 guard key.covers(seal.sequence) else {

@@ -304,3 +304,35 @@ struct SealAuditTests {
 final class Made: Sendable {
     let seals = Mutex<[Seal]>([])
 }
+
+extension SealAuditTests {
+    @Test func keysRotateAndRotateBackAndEachSealVerifiesWithTheKeyOfItsTime() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        let (first, second) = (SealKey(), SealKey())
+        var made: [Seal] = []
+        for (round, key) in [first, second, first].enumerated() {
+            _ = try await store.append(to: StreamID("rotation-\(round)"), expectedVersion: .noStream, events: (1...3).map { Self.event($0) })
+            made += try await Self.seal(LogSealer(store: store, key: key), through: UInt64(3 * (round + 1)))
+        }
+        let keys = try await SealRecords(store: store).keys()
+        #expect(keys.map(\.keyID) == [first.keyID, second.keyID, first.keyID], "\(keys)")
+        #expect(keys.last?.validUntilSequence == nil && keys.first?.validUntilSequence != nil)
+        let report = try await LogAudit.verify(store)
+        #expect(report.events == 9 && report.seals == made.count)
+        let directory = try Self.bundleDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try await AuditBundle.export(store, to: directory)
+        #expect(try AuditBundle.verify(directory).seals == made.count)
+        // The last seal re-signed by the second key, whose time had passed: refused.
+        let last = try #require(made.last)
+        let resigned = try second.seal(treeSize: last.treeSize, root: Hex.decode(last.root) ?? [], timeMillis: last.timeMillis, after: made.dropLast().last)
+        try await Self.behindTheBack(
+            store, "UPDATE seals SET key_id = '\(resigned.keyID)', signature = '\(resigned.signature)' WHERE sequence = \(last.sequence)"
+        )
+        let (database, bundle) = try await Self.failures(store)
+        for failure in [database, bundle] {
+            #expect(failure?.seal == last.sequence && failure?.message.contains("not valid for it") == true, "\(String(describing: failure))")
+        }
+    }
+}
