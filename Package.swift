@@ -66,6 +66,12 @@ let package = Package(
             dependencies: ["TritonDomain", "EventStore", "PostgresStore", "TritonEngine"],
             swiftSettings: swiftSettings
         ),
+        // Compliance records and period reports from the log (HTML, and PDF through headless Chromium).
+        .target(
+            name: "TritonReports",
+            dependencies: ["TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "TritonAudit", "TritonSeals"],
+            swiftSettings: swiftSettings
+        ),
         // The simulated cluster: a Kubernetes-compatible API server with CloneSet and pod behaviour.
         .target(
             name: "KubeSim",
@@ -116,7 +122,7 @@ let package = Package(
         .target(
             name: "TritonAPI",
             dependencies: [
-                "TritonDomain", "EventStore", "TritonAudit", "TritonSeals", "PostgresStore", "TritonEngine", "TritonProjections", "TritonJSON",
+                "TritonDomain", "EventStore", "TritonAudit", "TritonSeals", "PostgresStore", "TritonEngine", "TritonProjections", "TritonReports", "TritonJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,7 +158,7 @@ let package = Package(
             name: "TritonBenchmarks",
             dependencies: [
                 "EventStore", "PostgresStore", "TritonDomain", "TritonEngine", "TritonProjections", "TritonJSON", "KubeSim",
-                "TritonSimAdapter", "TritonAudit", "TritonSeals", .product(name: "Logging", package: "swift-log"),
+                "TritonSimAdapter", "TritonAudit", "TritonSeals", "TritonReports", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -161,7 +167,7 @@ let package = Package(
             name: "triton",
             dependencies: [
                 "TritonDomain", "EventStore", "PostgresStore", "TritonEngine", "TritonProjections", "KubeSim", "TritonSimAdapter",
-                "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks", "TritonAudit", "TritonSeals",
+                "KubeClient", "TritonKubeAdapter", "TritonAPI", "TritonJSON", "TritonServer", "TritonBenchmarks", "TritonAudit", "TritonSeals", "TritonReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -222,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "TritonAPITests",
             dependencies: [
-                "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON", "TritonAudit", "TritonSeals",
+                "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON", "TritonAudit", "TritonSeals", "TritonReports",
                 "TritonGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -58,6 +58,7 @@ extension TritonAPI {
 
     @Sendable func getFlow(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "reading a flow")
+        if let asOf = request.uri.queryParameters.get("asOf") { return try await self.flowAsOf(asOf, context) }
         return try Self.encode(self.status(try await self.flowRecord(context), for: context))
     }
 

@@ -63,6 +63,10 @@ public struct TritonAPI: Sendable {
         router.get("/api/v1/deployflows", use: self.listFlows)
         router.get("/api/v1/deployflows/:name", use: self.getFlow)
         router.get("/api/v1/deployflows/:name/seal", use: self.flowSeal)
+        router.get("/api/v1/deployflows/:name/replay", use: self.replay)
+        router.get("/api/v1/deployflows/:name/compliance", use: self.compliance)
+        router.get("/api/v1/reports", use: self.report)
+        router.get("/api/v1/reports/records", use: self.reportRecords)
         router.get("/api/v1/audit/seals", use: self.seals)
         router.get("/api/v1/audit/proofs/inclusion", use: self.inclusionProof)
         router.get("/api/v1/audit/proofs/consistency", use: self.consistencyProof)
@@ -81,6 +85,9 @@ public struct TritonAPI: Sendable {
         v1.patch("deployflows/:name", use: self.patchFlow)
         v1.delete("deployflows/:name", use: self.deleteFlow)
         v1.get("deployflows/:name/history", use: self.history)
+        v1.get("deployflows/:name/replay", use: self.replay)
+        v1.get("deployflows/:name/compliance", use: self.compliance)
+        v1.get("timeline", use: self.timeline)
         v1.get("deployflows/:name/watch", use: self.watch)
         for intent in ["next", "continue", "pause", "resume", "cancel", "review"] {
             v1.post("deployflows/:name/\(intent)") { request, context in

@@ -210,6 +210,11 @@ public struct SealRecords: Sendable {
         try await self.rows("SELECT \(Self.columns) FROM seals ORDER BY sequence DESC LIMIT 1").first.map(Self.record)
     }
 
+    /// Every seal with where it ends in the log (the last sealed event's position), in sequence order.
+    public func records() async throws -> [Record] {
+        try await self.rows("SELECT \(Self.columns) FROM seals ORDER BY sequence").map(Self.record)
+    }
+
     public func all() async throws -> [Seal] {
         try await self.rows("SELECT \(Self.columns) FROM seals ORDER BY sequence").map { try Self.record($0).seal }
     }

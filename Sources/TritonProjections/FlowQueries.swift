@@ -14,6 +14,8 @@ public struct FlowFilter: Sendable, Equatable {
     public var action: Action?
     /// Only flows created after this time.
     public var after: Date?
+    /// Only flows created at or before this time.
+    public var before: Date?
     /// Flows to skip (newest first). Defaults to `0`.
     public var start: Int
     /// At most this many flows; `nil` = all.
@@ -75,6 +77,7 @@ public struct FlowQueries: Sendable {
         if let action = filter.action { add("f.action = ?", action.rawValue) }
         if let finished = filter.finished { add("f.finished = ?::boolean", finished ? "true" : "false") }
         if let after = filter.after { add("f.created_at > ?::timestamptz", ISO8601Milliseconds.string(from: after)) }
+        if let before = filter.before { add("f.created_at <= ?::timestamptz", ISO8601Milliseconds.string(from: before)) }
         var suffix = " OFFSET \(filter.start)"
         if let size = filter.pageSize { suffix += " LIMIT \(size)" }
         return try await self.select(where: conditions.isEmpty ? "true" : conditions.joined(separator: " AND "), parameters, suffix: suffix)

@@ -78,6 +78,8 @@ public struct FlowStatus: Codable, Sendable, Equatable {
     public var waiting: Waiting?
     /// Why the flow failed, when it did (replies that read the log).
     public var failureReason: String?
+    /// In a reply `?asOf=`: the event the flow was folded up to (it shows the flow as it was then).
+    public var asOf: StoppedAt?
 
     /// One batch of the plan.
     public struct PlannedBatch: Codable, Sendable, Equatable {

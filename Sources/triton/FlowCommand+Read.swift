@@ -68,9 +68,22 @@ struct FlowGet: AsyncParsableCommand {
     @Argument(help: "The flow id.")
     var id: String
 
+    @Option(help: ArgumentHelp("The flow as it was at this global log position or RFC 3339 time (2026-12-07T14:03:12Z).", valueName: "position|time"))
+    var asOf: String?
+
+    func validate() throws {
+        if let asOf = self.asOf, LogPoint(asOf) == nil {
+            throw ValidationError("--as-of: '\(asOf)' is neither a log position (an integer) nor an RFC 3339 time (2026-12-07T14:03:12Z)")
+        }
+    }
+
     func run() async throws {
         try await self.api.calling(self.output) { client in
-            let flow = try await FlowLookup.flow(self.id, client)
+            var flow = try await FlowLookup.flow(self.id, client)
+            if let asOf = self.asOf {
+                let query = TritonClient.escape(asOf).replacingOccurrences(of: "+", with: "%2B")
+                flow = try await client.get(FlowStatus.self, "/api/v1/deployflows/\(TritonClient.escape(self.id))?asOf=\(query)")
+            }
             if self.output.isJSON {
                 FlowReport.printJSON(flow)
                 return
@@ -78,6 +91,9 @@ struct FlowGet: AsyncParsableCommand {
             func who(_ intent: Attribution?) -> String {
                 guard let intent else { return "" }
                 return " — \(intent.intent) by \(intent.actor)\(intent.reason.map { ": \($0)" } ?? "")"
+            }
+            if let stopped = flow.asOf {
+                print("as of log position \(stopped.position) (\(FlowReport.time(stopped.recordedAt))): the flow's event \(stopped.version), \(stopped.type)")
             }
             print("flow \(flow.name) in \(flow.namespace): \(flow.action) of \(flow.instanceName), phase \(flow.phase)\(flow.paused ? " (paused)" : "")")
             print("created by \(flow.createdBy ?? "?")\(flow.lastIntent.map { "; last intent: \($0.intent) by \($0.actor)\($0.reason.map { " (\($0))" } ?? "")" } ?? "")")

@@ -46,6 +46,13 @@ enum FlowReport {
         output.progress("follow it: triton flow watch \(status.name)")
     }
 
+    /// A time as the CLI prints it: RFC 3339 UTC with milliseconds.
+    static func time(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
     static func printJSON(_ value: some Encodable) {
         let encoder = FlowStatus.makeEncoder()
         encoder.outputFormatting.insert(.prettyPrinted)

@@ -148,6 +148,7 @@ struct CLIError: Error, CustomStringConvertible {
         "strategy.batchSize": "--batch-size", "strategy.batches": "--batches", "strategy.canary": "--canary", "strategy.mode": "--mode",
         "strategy.batchIntervalSeconds": "--batch-interval", "strategy.startupTimeoutSeconds": "--startup-timeout",
         "strategy.pullOutWaitSeconds": "--pull-out-wait", "strategy.noPullIn": "--no-pull-in", "strategy.podsToDelete": "--pods-to-delete",
+        "asOf": "--as-of", "at": "--at", "from": "--from", "to": "--to", "format": "--format", "actor": "--actor",
     ]
 
     var description: String {

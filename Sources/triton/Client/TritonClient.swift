@@ -119,6 +119,42 @@ struct TritonClient: Sendable {
         return stream
     }
 
+    /// The lines of a streamed reply (JSON lines), each as it arrives.
+    func lines(_ path: String) -> AsyncThrowingStream<Data, any Error> {
+        let chunks = self.http.stream("GET", self.server + path, headers: self.headers)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
+        let client = self
+        let task = Task {
+            var status = 0
+            var buffer = Data()
+            var errorBody = Data()
+            do {
+                for try await chunk in chunks {
+                    switch chunk {
+                    case .head(let code, _): status = code
+                    case .body(let data) where !(200..<300).contains(status): errorBody.append(data)
+                    case .body(let data):
+                        buffer.append(data)
+                        while let end = buffer.firstIndex(of: 0x0A) {
+                            let line = buffer[buffer.startIndex..<end]
+                            if !line.isEmpty { continuation.yield(Data(line)) }
+                            buffer.removeSubrange(buffer.startIndex...end)
+                        }
+                    }
+                }
+                if !(200..<300).contains(status) { throw client.refusal(status, errorBody) }
+                if !buffer.isEmpty { continuation.yield(buffer) }
+                continuation.finish()
+            } catch let error as KubeError {
+                continuation.finish(throwing: client.unreachable(error))
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
     /// A reply that is not 2xx: the API's `{"code","field","message","rule"}`, with a hint when the
     /// server wants a token.
     func refusal(_ status: Int, _ body: Data) -> CLIError {
