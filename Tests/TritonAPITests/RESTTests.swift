@@ -260,7 +260,8 @@ struct RESTTests {
                     "/api/v1/namespaces/{namespace}/deployflows/{name}/review", "/api/v1/namespaces/{namespace}/releases",
                     "/api/v1/deployflows", "/api/v1/deployflows/{name}", "/api/v1/instances", "/api/v1/whoami",
                     "/api/v1/namespaces/{namespace}/instances/{name}/deletion", "/api/v1/audit/seals", "/api/v1/audit/proofs/inclusion",
-                    "/api/v1/audit/proofs/consistency", "/api/v1/deployflows/{name}/seal",
+                    "/api/v1/audit/proofs/consistency", "/api/v1/deployflows/{name}/seal", "/api/v1/deployflows/{name}/replay",
+                    "/api/v1/namespaces/{namespace}/timeline", "/api/v1/deployflows/{name}/compliance", "/api/v1/reports", "/api/v1/reports/records",
                 ] {
                     #expect(paths[path] != nil, "\(path)")
                 }

@@ -53,7 +53,21 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     func get(request: Deployflow_DeployMetaRequest, context: ServerContext) async throws -> Deployflow_DeployReply {
         try await rpc {
             try caller().require(.viewer, for: "reading a flow")
-            return try self.reply(try await self.flow(request.deploy))
+            let record = try await self.flow(request.deploy)
+            guard !request.asOf.isEmpty else { return try self.reply(record) }
+            // The flow as it was: no action is allowed on a past state.
+            guard let point = LogPoint(request.asOf) else {
+                throw APIError.badRequest("asOf", "'\(request.asOf)' is neither a log position (an integer) nor an RFC 3339 time (2026-12-07T14:03:12Z)")
+            }
+            guard let (past, stopped) = try await FlowHistory.asOf(record.id, point, store: self.api.store) else {
+                throw APIError.notFound("asOf", "flow \(record.id) had no event yet at \(point)")
+            }
+            var reply = Deployflow_DeployReply(past, allowedActions: [])
+            reply.stoppedAt.position = stopped.position
+            reply.stoppedAt.version = stopped.version
+            reply.stoppedAt.type = stopped.type
+            reply.stoppedAt.recordedAt = Google_Protobuf_Timestamp(date: stopped.recordedAt)
+            return reply
         }
     }
 

@@ -607,6 +607,9 @@ public nonisolated struct Deployflow_DeployMetaRequest: Sendable {
   /// Triton extension.
   public var reason: String = String()
 
+  /// Get only: the flow as it was at this global log position ("1234") or RFC 3339 time.
+  public var asOf: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -808,11 +811,50 @@ public nonisolated struct Deployflow_DeployReply: Sendable {
   /// Clears the value of `deploy`. Subsequent reads from it will return its default value.
   public mutating func clearDeploy() {self._deploy = nil}
 
+  /// Triton extension: with DeployMetaRequest.asOf, the event the flow was folded up to.
+  public var stoppedAt: Deployflow_StoppedAt {
+    get {_stoppedAt ?? Deployflow_StoppedAt()}
+    set {_stoppedAt = newValue}
+  }
+  /// Returns true if `stoppedAt` has been explicitly set.
+  public var hasStoppedAt: Bool {self._stoppedAt != nil}
+  /// Clears the value of `stoppedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearStoppedAt() {self._stoppedAt = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _deploy: Deployflow_Deploy? = nil
+  fileprivate var _stoppedAt: Deployflow_StoppedAt? = nil
+}
+
+/// Triton extension: where a look back stopped in the log.
+public nonisolated struct Deployflow_StoppedAt: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var position: Int64 = 0
+
+  public var version: Int64 = 0
+
+  public var type: String = String()
+
+  public var recordedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_recordedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_recordedAt = newValue}
+  }
+  /// Returns true if `recordedAt` has been explicitly set.
+  public var hasRecordedAt: Bool {self._recordedAt != nil}
+  /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordedAt() {self._recordedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _recordedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Deployflow_DeploysReply: Sendable {
@@ -1858,7 +1900,7 @@ nonisolated extension Deployflow_ContainerPort: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Deployflow_DeployMetaRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeployMetaRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}reason\0\u{1}asOf\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1868,6 +1910,7 @@ nonisolated extension Deployflow_DeployMetaRequest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._deploy) }()
       case 100: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 101: try { try decoder.decodeSingularStringField(value: &self.asOf) }()
       default: break
       }
     }
@@ -1884,12 +1927,16 @@ nonisolated extension Deployflow_DeployMetaRequest: SwiftProtobuf.Message, Swift
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 100)
     }
+    if !self.asOf.isEmpty {
+      try visitor.visitSingularStringField(value: self.asOf, fieldNumber: 101)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Deployflow_DeployMetaRequest, rhs: Deployflow_DeployMetaRequest) -> Bool {
     if lhs._deploy != rhs._deploy {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.asOf != rhs.asOf {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2187,7 +2234,7 @@ nonisolated extension Deployflow_CreateRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Deployflow_DeployReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeployReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}stoppedAt\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2196,6 +2243,7 @@ nonisolated extension Deployflow_DeployReply: SwiftProtobuf.Message, SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._deploy) }()
+      case 100: try { try decoder.decodeSingularMessageField(value: &self._stoppedAt) }()
       default: break
       }
     }
@@ -2209,11 +2257,64 @@ nonisolated extension Deployflow_DeployReply: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._deploy {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    try { if let v = self._stoppedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 100)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Deployflow_DeployReply, rhs: Deployflow_DeployReply) -> Bool {
     if lhs._deploy != rhs._deploy {return false}
+    if lhs._stoppedAt != rhs._stoppedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Deployflow_StoppedAt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StoppedAt"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{1}version\0\u{1}type\0\u{1}recordedAt\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.position) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.position != 0 {
+      try visitor.visitSingularInt64Field(value: self.position, fieldNumber: 1)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 2)
+    }
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 3)
+    }
+    try { if let v = self._recordedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Deployflow_StoppedAt, rhs: Deployflow_StoppedAt) -> Bool {
+    if lhs.position != rhs.position {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.type != rhs.type {return false}
+    if lhs._recordedAt != rhs._recordedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
