@@ -113,7 +113,9 @@ public enum ReportBenchmark {
     static func templateReleases(_ store: PostgresEventStore) async throws -> Template {
         var logger = Logger(label: "triton.sim")
         logger.logLevel = .critical
-        var configuration = SimConfiguration(port: 0, timeScale: 1, seed: 1)
+        // A manual clock: the loop below moves it a second at a time, as the engine tests do.
+        var configuration = SimConfiguration(seed: 1)
+        configuration.clock = .manual(ManualClock())
         configuration.timingJitter = 0
         let cluster = SimulatedCluster(configuration: configuration, logger: logger)
         try cluster.create(.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "bench"]])

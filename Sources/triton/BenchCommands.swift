@@ -7,7 +7,7 @@ import TritonBenchmarks
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print their figures.",
-        subcommands: [BenchStore.self, BenchSeals.self, BenchSim.self, BenchEngine.self]
+        subcommands: [BenchStore.self, BenchSeals.self, BenchReports.self, BenchSim.self, BenchEngine.self]
     )
 }
 
@@ -65,6 +65,29 @@ struct BenchSeals: AsyncParsableCommand {
         let report = try await SealBenchmark.run(
             .init(url: try self.database.resolvedURL(), events: self.events, sealEvery: self.sealEvery)
         ) { line in output.progress(line) }
+        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+    }
+}
+
+struct BenchReports: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reports",
+        abstract: "Period report generation over --releases releases (copies of two real ones), from the log."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Releases in the period.")
+    var releases: Int = 10_000
+
+    func validate() throws {
+        guard self.releases >= 2 else { throw ValidationError("--releases: must be at least 2") }
+    }
+
+    func run() async throws {
+        let output = self.output
+        let report = try await ReportBenchmark.run(.init(url: try self.database.resolvedURL(), releases: self.releases)) { line in output.progress(line) }
         if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
     }
 }

@@ -121,6 +121,14 @@ struct CLITests {
         #expect(sealing.map { $0["writers"] as? Int } == [1, 8] && sealing.allSatisfy { $0["cut"] is Double && $0["seals"] is Int }, "\(sealing)")
     }
 
+    @Test func benchReportsPrintsEveryFigure() async throws {
+        let result = try await Self.triton(["bench", "reports", "--database-url", try Self.databaseURL(), "--releases", "6", "--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        #expect(report["releases"] as? Int == 6 && (report["recordsSeconds"] as? Double ?? 0) > 0 && (report["htmlBytes"] as? Int ?? 0) > 0, "\(report)")
+        #expect(result.stderr.contains("building every release's compliance record"))
+    }
+
     @Test func benchSealsPrintsEveryFigure() async throws {
         let result = try await Self.triton([
             "bench", "seals", "--database-url", try Self.databaseURL(), "--events", "3000", "--seal-every", "100", "--output", "json",
