@@ -24,6 +24,16 @@ extension TritonAPI {
         let namespace = try context.parameters.require("namespace")
         let name = try context.parameters.require("name")
         let instance = InstanceRef(namespace: namespace, name: name)
+        if let text = request.uri.queryParameters.get("asOf") {
+            // The instance as it was: from its stream in the log, not from the cluster.
+            guard let point = LogPoint(text) else {
+                throw APIError.badRequest("asOf", "'\(text)' is neither a log position (an integer) nor an RFC 3339 time (2026-12-07T14:03:12Z)")
+            }
+            guard let past = try await FlowHistory.instanceAsOf(instance, point, store: self.store) else {
+                throw APIError.notFound("asOf", "instance \(namespace)/\(name) had no event yet at \(point)")
+            }
+            return try Self.encode(past)
+        }
         guard let workload = try await self.cluster.workload(instance) else {
             throw APIError.notFound("name", "no instance \(name) in namespace \(namespace)")
         }

@@ -179,3 +179,44 @@ public enum FlowHistory {
         return formatter.string(from: date)
     }
 }
+
+/// An instance as it was at a point in the log: its releases so far, what it ran, the flow active then.
+public struct InstanceAsOf: Codable, Sendable, Equatable {
+    public struct Release: Codable, Sendable, Equatable {
+        public var flow: String
+        public var action: String
+        public var image: String?
+        public var beganAt: Date
+        /// `nil` while the flow was still running.
+        public var outcome: String?
+        public var endedAt: Date?
+    }
+
+    public var namespace: String
+    public var name: String
+    public var stoppedAt: StoppedAt
+    /// The image of the latest successful create, update or rollback by then.
+    public var currentImage: String?
+    public var activeFlow: String?
+    public var releases: [Release]
+    /// A deletion asked for and not carried out yet, or carried out.
+    public var deletion: String?
+}
+
+extension FlowHistory {
+    /// The instance folded from its stream up to `point`; `nil` when it had no event yet.
+    public static func instanceAsOf(_ ref: InstanceRef, _ point: LogPoint, store: any EventStore) async throws -> InstanceAsOf? {
+        let events = try await store.readStream(Streams.instance(ref), afterVersion: 0).filter(point.includes)
+        guard let last = events.last else { return nil }
+        var state = Instance.State()
+        for event in events { state = Instance.evolve(state, try Instance.Event.decode(type: event.type, data: Data(event.data.utf8))) }
+        return InstanceAsOf(
+            namespace: ref.namespace, name: ref.name, stoppedAt: StoppedAt(last), currentImage: state.currentAppSpec?.image,
+            activeFlow: state.activeFlow?.flowID.rawValue,
+            releases: state.releases.map {
+                .init(flow: $0.flowID.rawValue, action: $0.action.rawValue, image: $0.appSpec?.image, beganAt: $0.beganAt, outcome: $0.outcome?.rawValue, endedAt: $0.endedAt)
+            },
+            deletion: state.deletion.map { $0.deletedAt == nil ? "requested" : "deleted" }
+        )
+    }
+}

@@ -5,12 +5,54 @@ import TritonProjections
 
 struct InstanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "instance", abstract: "List instances (CloneSets released by Triton), or delete one.",
-        subcommands: [InstanceList.self, InstanceDelete.self]
+        commandName: "instance", abstract: "List instances (CloneSets released by Triton), look at one now or as it was, or delete one.",
+        subcommands: [InstanceList.self, InstanceGet.self, InstanceDelete.self]
     )
 }
 
 /// `triton instance list`: the instances the log knows (deleted ones left out), from the projection.
+/// `triton instance get`: one instance now (from the cluster and the projection), or as it was (`--as-of`, from the log).
+struct InstanceGet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "One instance now, or --as-of a log position or time: its releases, image, active flow.")
+
+    @Option(name: [.short, .long], help: "The namespace.")
+    var namespace: String
+    @Option(help: "The instance (CloneSet).")
+    var instance: String
+    @Option(help: ArgumentHelp("The instance as it was at this global log position or RFC 3339 time.", valueName: "position|time"))
+    var asOf: String?
+    @OptionGroup var api: APIOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let asOf = self.asOf, LogPoint(asOf) == nil {
+            throw ValidationError("--as-of: '\(asOf)' is neither a log position (an integer) nor an RFC 3339 time (2026-12-07T14:03:12Z)")
+        }
+    }
+
+    func run() async throws {
+        try await self.api.calling(self.output) { client in
+            let path = "/api/v1/namespaces/\(TritonClient.escape(self.namespace))/instances/\(TritonClient.escape(self.instance))"
+            guard let asOf = self.asOf else {
+                let data = try await client.request("GET", path)
+                let value = try JSONSerialization.jsonObject(with: data)
+                print(String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+                return
+            }
+            let past = try await client.get(InstanceAsOf.self, path + "?asOf=" + TritonClient.escape(asOf).replacingOccurrences(of: "+", with: "%2B"))
+            if self.output.isJSON {
+                FlowReport.printJSON(past)
+                return
+            }
+            print("instance \(past.namespace)/\(past.name) as of log position \(past.stoppedAt.position) (\(FlowReport.time(past.stoppedAt.recordedAt)), \(past.stoppedAt.type))")
+            print("image: \(past.currentImage ?? "-"); active flow: \(past.activeFlow ?? "none")\(past.deletion.map { "; deletion \($0)" } ?? "")")
+            for release in past.releases {
+                print("  \(release.flow): \(release.action) \(release.image ?? "") began \(FlowReport.time(release.beganAt)) \(release.outcome ?? "running")")
+            }
+        }
+    }
+}
+
 struct InstanceList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List instances: image, replicas, the flow running now.")
 

@@ -59,6 +59,16 @@ extension RESTTests {
             let (before, beforeBody) = try await get("/api/v1/deployflows/\(name)?asOf=\(events[0].position - 1)")
             #expect(before == .notFound && json(beforeBody)["field"] as? String == "asOf")
 
+            // The instance as of the flow's third event: the create running, nothing released yet.
+            let (instanceStatus, instanceBody) = try await get("/api/v1/namespaces/prod/instances/checkout?asOf=\(third.position)")
+            let instance = try FlowStatus.makeDecoder().decode(InstanceAsOf.self, from: instanceBody)
+            #expect(instanceStatus == .ok && instance.activeFlow == name && instance.currentImage == nil && instance.releases.map(\.outcome) == [nil])
+            let (_, nowBody) = try await get("/api/v1/namespaces/prod/instances/checkout?asOf=\(events.last!.position + 1000)")
+            let now = try FlowStatus.makeDecoder().decode(InstanceAsOf.self, from: nowBody)
+            #expect(now.activeFlow == nil && now.currentImage == "shop/checkout:v1" && now.releases.map(\.outcome) == ["Success"])
+            let (badInstance, _) = try await get("/api/v1/namespaces/prod/instances/checkout?asOf=tomorrow")
+            #expect(badInstance == .badRequest)
+
             // The same over gRPC: the flow as it was and where it stopped.
             try await withGRPCClient(
                 transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)
@@ -112,6 +122,8 @@ extension RESTTests {
             #expect(asOf.status == 0 && asOf.stdout.contains("as of log position \(third.position)"), "\(asOf.stdout)\(asOf.stderr)")
             let badAsOf = try await cli.run(["flow", "get", name, "--as-of", "yesterday"], token: "viewer-token-1")
             #expect(badAsOf.status != 0 && badAsOf.stderr.contains("--as-of"), "\(badAsOf.stderr)")
+            let instanceAsOf = try await cli.run(["instance", "get", "-n", "prod", "--instance", "checkout", "--as-of", String(third.position)], token: "viewer-token-1")
+            #expect(instanceAsOf.status == 0 && instanceAsOf.stdout.contains("active flow: \(name)"), "\(instanceAsOf.stdout)\(instanceAsOf.stderr)")
             let replayed = try await cli.run(["replay", name], token: "viewer-token-1")
             #expect(replayed.status == 0 && replayed.stdout.contains("the final fold equals the projection") && replayed.stdout.contains("FlowCreated"), "\(replayed.stdout)")
             let timeline = try await cli.run(["timeline", "-n", "prod", "--format", "csv"], token: "viewer-token-1")
