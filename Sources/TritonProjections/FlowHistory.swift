@@ -173,11 +173,9 @@ public enum FlowHistory {
         }
     }
 
-    static func timeText(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    static func timeText(_ date: Date) -> String { date.formatted(Self.iso8601) }
+
+    static let iso8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 /// An instance as it was at a point in the log: its releases so far, what it ran, the flow active then.

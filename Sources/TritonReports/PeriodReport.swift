@@ -177,11 +177,10 @@ public enum PeriodReports {
 }
 
 public enum ReportText {
-    public static func time(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    /// RFC 3339 UTC with milliseconds (one format style for every call: a report formats thousands).
+    public static func time(_ date: Date) -> String { date.formatted(Self.iso8601) }
+
+    static let iso8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
     static func csvField(_ text: String) -> String {

@@ -36,12 +36,10 @@ public enum ReportHTML {
     /// A time for people: `2026-12-07 14:03:12 UTC`.
     static func time(_ date: Date?) -> String {
         guard let date else { return "—" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: date)
+        return String(date.formatted(Self.dayAndTime).dropLast()) + " UTC"
     }
+
+    static let dayAndTime = Date.ISO8601FormatStyle(dateTimeSeparator: .space)
 
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "—" }
