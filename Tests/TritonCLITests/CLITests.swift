@@ -51,7 +51,7 @@ struct CLITests {
         }
         let clean = try await Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
         #expect(clean.status == 0, "\(clean.stderr)")
-        #expect(clean.stdout.contains("ok: 6 events in 2 streams"))
+        #expect(clean.stdout.contains("ok: the database") && clean.stdout.contains("6 in 2 streams, every stream's hash chain intact"), "\(clean.stdout)")
 
         try await store.pool.withConnection { connection in
             try await connection.execute(
@@ -60,14 +60,14 @@ struct CLITests {
         }
         let broken = try await Self.triton(["audit", "verify", "--database-url", url, "--schema", schema])
         #expect(broken.status == 1)
-        #expect(broken.stdout.contains("stream deployflow-b is broken at version 2"), "\(broken.stdout)")
+        #expect(broken.stdout.contains("stream deployflow-b at version 2: content does not match its hash"), "\(broken.stdout)")
 
         let json = try await Self.triton(["audit", "verify", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(json.status == 1)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["ok"] as? Bool == false)
-        #expect(object?["brokenStream"] as? String == "deployflow-b")
-        #expect(object?["brokenVersion"] as? Int == 2)
+        let failure = object?["failure"] as? [String: Any]
+        #expect(failure?["check"] as? String == "chain" && failure?["stream"] as? String == "deployflow-b" && failure?["version"] as? Int == 2)
     }
 
     @Test func missingDatabaseURLIsAClearError() async throws {
