@@ -44,7 +44,7 @@ public struct TimelineEntry: Codable, Sendable, Equatable {
     }
 
     /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

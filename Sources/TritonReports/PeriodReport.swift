@@ -182,11 +182,8 @@ public enum ReportText {
 
     static let iso8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    /// RFC 4180 quoting, as the timeline's CSV does it.
+    static func csvField(_ text: String) -> String { TimelineEntry.csvField(text) }
 }
 
 extension ReportText {
