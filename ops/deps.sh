@@ -3,7 +3,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in pkg-config libpq-dev libcurl4-openssl-dev postgresql-15 openssl curl python3-venv chromium poppler-utils; do
+for p in pkg-config libpq-dev libcurl4-openssl-dev postgresql-15 openssl curl python3-venv chromium chromium-driver poppler-utils; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ "${#need[@]}" -gt 0 ]; then
