@@ -131,8 +131,9 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("openapi.json")],
+            resources: [.copy("openapi.json"), .copy("UI")],
             swiftSettings: swiftSettings
         ),
         // The server as a library: a Configuration that `serve` fills, and the runner, projector, store
@@ -229,7 +230,7 @@ let package = Package(
             name: "TritonAPITests",
             dependencies: [
                 "TritonAPI", "TritonEngine", "TritonTesting", "TritonSimAdapter", "TritonDomain", "EventStore", "PostgresStore", "KubeSim", "TritonProjections", "TritonJSON", "TritonAudit", "TritonSeals", "TritonReports",
-                "TritonGRPC",
+                "TritonGRPC", "KubeClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -226,6 +226,38 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    /// Where the event at global `position` is in the log's order (its transaction and position);
+    /// `nil` when no event has that position. Lets a reader that kept only a position (an SSE client's
+    /// `Last-Event-ID`) resume exactly after it.
+    public func logPosition(of position: Int64) async throws -> LogPosition? {
+        try await self.withRetryOnLostConnection {
+            try await self.pool.withConnection { connection in
+                try await connection.query("SELECT tx::text FROM events WHERE position = $1::bigint", [String(position)]) { reader in
+                    reader.rowCount == 0 ? nil : UInt64(reader.string(0, 0)).map { LogPosition(transaction: $0, position: position) }
+                }
+            }
+        }
+    }
+
+    /// The last event a reader of ``readAll(after:limit:)`` can see now (``LogPosition/start`` when the
+    /// log is empty): where a follower that wants only what comes next starts.
+    public func head() async throws -> LogPosition {
+        try await self.withRetryOnLostConnection {
+            try await self.pool.withConnection { connection in
+                try await connection.query(
+                    """
+                    SELECT tx::text, position FROM events WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY tx DESC, position DESC LIMIT 1
+                    """
+                ) { reader in
+                    reader.rowCount == 0
+                        ? LogPosition.start
+                        : LogPosition(transaction: UInt64(reader.string(0, 0)) ?? 0, position: reader.int64(0, 1))
+                }
+            }
+        }
+    }
+
     /// Whether the database answers (one round trip, no table read): for readiness probes.
     public func ping() async throws {
         try await self.pool.withConnection { connection in try await connection.execute("SELECT 1") }

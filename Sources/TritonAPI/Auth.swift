@@ -110,13 +110,14 @@ extension String {
     var nilIfEmpty: String? { self.isEmpty ? nil : self }
 }
 
-/// Sets the caller on the context; health and the OpenAPI document need no token.
+/// Sets the caller on the context; health, the OpenAPI document and the web UI's files need no token.
 struct AuthMiddleware: RouterMiddleware {
     let authenticator: Authenticator
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/healthz" || path == "/readyz" || path == "/api/v1/openapi.json" {
+        // The web UI's files are public; the page sends the user's token with each API call.
+        if path == "/healthz" || path == "/readyz" || path == "/api/v1/openapi.json" || path == "/" || path == "/ui" || path.hasPrefix("/ui/") {
             return try await next(request, context)
         }
         var context = context

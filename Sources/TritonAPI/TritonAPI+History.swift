@@ -37,35 +37,4 @@ extension TritonAPI {
         }
         return try Self.encode(["events": entries])
     }
-
-    /// Server-Sent Events: the flow (Triton status shape) now and each time it changes, until it finishes.
-    @Sendable func watch(_ request: Request, _ context: APIContext) async throws -> Response {
-        try context.require(.viewer, for: "watching a flow")
-        let flow = try await self.flowRecord(context).id
-        let handler = self.handler
-        let intents = self.intents
-        let user = context.user
-        let interval = self.watchInterval
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        let body = ResponseBody { writer in
-            // The handler's state cache makes each look read only the events appended since the last.
-            var sent: Int64 = -1
-            while true {
-                let (state, version) = try await handler.load(DeployFlow.self, stream: Streams.flow(flow))
-                if version != sent {
-                    let record = try await FlowRecord.load(flow, from: handler.store)
-                    let status = record.map { FlowStatus(record: $0, allowedActions: intents.allowedActions($0, user)) } ?? FlowStatus(state: state)
-                    let data = try FlowStatus.makeEncoder().encode(status)
-                    try await writer.write(ByteBuffer(string: "id: \(version)\nevent: deploy\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
-                    sent = version
-                }
-                if state.isFinished { break }
-                try await Task.sleep(for: interval)
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .ok, headers: headers, body: body)
-    }
 }

@@ -50,13 +50,36 @@ extension TritonAPI {
             var updateRevision: String
             var activeFlow: String?
             var lastFlow: String?
+            /// The pods as the cluster shows them now, with their revision.
+            var pods: [Pod]
+        }
+        struct Pod: Encodable {
+            var name: String
+            var revision: String?
+            /// Of the CloneSet's update revision (the version being released).
+            var updated: Bool
+            var phase: String
+            var containersReady: Bool
+            var ready: Bool
+            /// The traffic gate: `True` (in traffic), `False` or `Absent`.
+            var gate: String
+            var restartCount: Int
+            var terminating: Bool
+            var waitingReason: String?
+        }
+        let pods = try await self.cluster.pods(instance).map(\.state).sorted { $0.name < $1.name }.map { pod in
+            Pod(
+                name: pod.name, revision: pod.revision, updated: pod.isUpdated, phase: pod.phase.rawValue, containersReady: pod.containersReady,
+                ready: pod.ready, gate: pod.gate.rawValue, restartCount: pod.restartCount, terminating: pod.terminating,
+                waitingReason: pod.waitingReason
+            )
         }
         return try Self.encode(
             Instance(
                 namespace: namespace, name: name, replicas: workload.replicas, availableReplicas: workload.status.readyReplicas,
                 status: summary?.isDeleting == true ? "Deleting" : (summary?.activeFlowID == nil ? "Idle" : "Releasing"), appID: summary?.appID ?? 0, groupID: summary?.groupID ?? 0,
                 image: workload.image ?? "", updateRevision: workload.status.updateRevision ?? "",
-                activeFlow: summary?.activeFlowID, lastFlow: summary?.lastFlowID
+                activeFlow: summary?.activeFlowID, lastFlow: summary?.lastFlowID, pods: pods
             )
         )
     }

@@ -14,7 +14,8 @@ extension TritonAPI {
     /// `POST /namespaces/{namespace}/releases`: `{"action": "create|update|rollback|scale|restart",
     /// "instance", "image", "replicas", "appID", "groupID", "appName", "rollbackTo", "flowID", "strategy",
     /// "reason"}`. Unlike `POST /deployflows` (create or update, whichever the cluster needs), `create`
-    /// is refused when the CloneSet exists and `update` when it does not. 201 with the flow.
+    /// is refused when the CloneSet exists and `update` when it does not. 201 with the flow. With
+    /// `?dryRun=true`, 200 with what it would do (``ReleasePreview``) and nothing written.
     func release(_ request: Request, _ context: APIContext) async throws -> Response {
         let namespace = try context.parameters.require("namespace")
         let body = try await JSONBody.parse(request)
@@ -47,8 +48,33 @@ extension TritonAPI {
             instance: instance, action: action, strategy: input, flowID: try body.string("flowID").map { FlowID($0) },
             strategyField: "strategy", replicasField: "replicas", appSpecField: "", rollbackField: "rollbackTo"
         )
-        let record = try await self.intents.release(release, context.caller(request, reason: try body.string("reason")))
+        let caller = context.caller(request, reason: try body.string("reason"))
+        if let dryRun = request.uri.queryParameters.get("dryRun") {
+            guard dryRun == "true" || dryRun == "All" else { throw APIError.badRequest("dryRun", "'\(dryRun)' is not true (or All)") }
+            let preview = try await self.intents.preview(release, caller)
+            return try Self.encode(
+                ReleasePreview(
+                    from: .init(image: preview.fromImage, replicas: preview.fromReplicas),
+                    to: .init(image: preview.toImage, replicas: preview.toReplicas), deploy: FlowStatus.preview(preview.state)
+                )
+            )
+        }
+        let record = try await self.intents.release(release, caller)
         return try Self.encode(self.status(record, for: context), status: .created)
+    }
+
+    /// `?dryRun=true`: what the release would do, decided by the same planner, with nothing written.
+    struct ReleasePreview: Encodable {
+        struct Side: Encodable {
+            /// `nil`: no CloneSet yet.
+            var image: String?
+            var replicas: Int
+        }
+        var dryRun = true
+        var from: Side
+        var to: Side
+        /// The flow as it would be created: its plan of batches, the strategy in force.
+        var deploy: FlowStatus
     }
 
     /// `GET /api/v1/whoami`: the caller as the server sees it, and whether the API is open.

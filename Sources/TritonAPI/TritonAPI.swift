@@ -22,8 +22,10 @@ public struct TritonAPI: Sendable {
     public let idempotency: IdempotencyStore
     /// Every intent goes through here: validation, authorization, the principal as the actor.
     public let intents: Intents
-    /// How often the SSE watch looks for new events of its flow.
+    /// How often the gRPC watches look for new events of their flow.
     public var watchInterval: Duration = .milliseconds(200)
+    /// How often a quiet Server-Sent Events stream sends a comment (noticing a client that left).
+    public var heartbeatInterval: Duration = .seconds(5)
 
     /// `policy` defaults to four-eyes everywhere with tokens, and off in open mode (one person plays
     /// every role there).
@@ -60,6 +62,7 @@ public struct TritonAPI: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         router.get("/api/v1/whoami", use: self.whoami)
+        router.get("/api/v1/events", use: self.logEvents)
         router.get("/api/v1/deployflows", use: self.listFlows)
         router.get("/api/v1/deployflows/:name", use: self.getFlow)
         router.get("/api/v1/deployflows/:name/seal", use: self.flowSeal)
@@ -103,6 +106,7 @@ public struct TritonAPI: Sendable {
         }
         v1.delete("instances/:name", use: self.deleteInstance)
         v1.get("instances/:name/deletion", use: self.instanceDeletion)
+        WebUI.add(to: router)
         return router
     }
 

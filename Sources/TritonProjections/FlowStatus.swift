@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import TritonDomain
 import TritonEngine
@@ -80,6 +81,9 @@ public struct FlowStatus: Codable, Sendable, Equatable {
     public var failureReason: String?
     /// In a reply `?asOf=`: the event the flow was folded up to (it shows the flow as it was then).
     public var asOf: StoppedAt?
+    /// The global log position of the flow's last event in this state (a reply read from the log): a
+    /// client shows a state only when its position is not behind one it has shown.
+    public var position: Int64?
 
     /// One batch of the plan.
     public struct PlannedBatch: Codable, Sendable, Equatable {
@@ -119,6 +123,9 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         /// The last intent on the batch (`next` on it, or `continue`/`pause`/`resume`/`cancel` while it
         /// was the current one).
         public var lastIntent: Attribution?
+        /// The batch's new pods (gone ones left out) as Pending/Running/Ready/Failed, counted as the
+        /// flow's `podCounts` are.
+        public var podCounts: ReplicaCounts?
 
         /// Creates a condition from its fields.
         public init(
@@ -144,6 +151,19 @@ public struct FlowStatus: Codable, Sendable, Equatable {
                 pods: state.pods.map(PodInfo.init(pod:)), startedAt: state.startedAt, pulledInAt: state.pulledInAt,
                 finishedAt: state.finishedAt
             )
+            var counts = ReplicaCounts(pending: 0, running: 0, ready: 0, failed: 0)
+            for pod in state.pods where pod.role == .added && !pod.gone {
+                if pod.failureReason != nil {
+                    counts.failed += 1
+                } else if pod.ready {
+                    counts.ready += 1
+                } else if pod.phase == nil || pod.phase == .pending {
+                    counts.pending += 1
+                } else {
+                    counts.running += 1
+                }
+            }
+            self.podCounts = counts
         }
     }
 
@@ -242,9 +262,17 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         self.podCounts = ReplicaCounts(record.state.pods)
         self.waiting = record.state.paused || record.state.isFinished ? nil : DeployFlow.waitingStep(record.state).map(Waiting.init)
         self.failureReason = record.state.failureReason
+        self.position = record.logPosition.position
         for index in self.conditions.indices {
             self.conditions[index].lastIntent = record.batchIntents[self.conditions[index].batch]
         }
+    }
+
+    /// A flow not created yet (a release's dry run): its status with the plan of batches.
+    public static func preview(_ state: DeployFlow.State) -> FlowStatus {
+        var status = FlowStatus(state: state)
+        status.plan = state.plan.batches.map { PlannedBatch(size: $0.size, canary: $0.canary) }
+        return status
     }
 
     public static func regularBatchSize(_ plan: BatchPlan) -> Int {

@@ -49,7 +49,10 @@ struct APIHarness {
             try JSONSerialization.data(withJSONObject: ["tokens": entries]).write(to: file)
             authenticator = try Authenticator(tokensFile: file.path)
         }
-        self.api = TritonAPI(store: self.store, handler: handler, cluster: port, authenticator: authenticator)
+        var api = TritonAPI(store: self.store, handler: handler, cluster: port, authenticator: authenticator)
+        // A stream the test left is noticed (and the server can stop) within a second.
+        api.heartbeatInterval = .seconds(1)
+        self.api = api
     }
 
     /// Runs `body` against the API on a loopback port while the engine drives the flows.

@@ -27,6 +27,8 @@ public struct FlowRecord: Sendable, Equatable {
     public var id: FlowID
     public var state: DeployFlow.State
     public var version: Int64
+    /// Where the flow's last event is in the global log (what an SSE `id:` of this state names).
+    public var logPosition: LogPosition
     public var createdBy: String?
     /// The last intent on the flow (creation included).
     public var lastIntent: Attribution?
@@ -46,12 +48,14 @@ public struct FlowRecord: Sendable, Equatable {
         self.id = id
         self.state = DeployFlow.initialState
         self.version = 0
+        self.logPosition = .start
         self.batchIntents = [:]
         for event in recorded {
             let decoded = try DeployFlow.Event.decode(type: event.type, data: Data(event.data.utf8))
             let before = self.state
             self.state = DeployFlow.evolve(self.state, decoded)
             self.version = event.version
+            self.logPosition = event.logPosition
             guard Self.intentTypes.contains(event.type), let metadata = try? EventMetadata.decode(json: event.metadata) else { continue }
             let attribution = Attribution(
                 intent: event.type, actor: metadata.actor, reason: metadata.reason, at: metadata.time, position: event.logPosition.position

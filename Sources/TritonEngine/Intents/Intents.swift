@@ -131,6 +131,43 @@ public struct Intents: Sendable {
         return try await self.flow(flowID, namespace: nil)
     }
 
+    /// What a release would do, decided exactly as ``release(_:_:)`` decides it but appending nothing:
+    /// the flow it would create (its plan of batches, the strategy in force) and the instance's image and
+    /// size before and after. Needs the deployer role (it answers what this caller could start).
+    public func preview(_ release: Release, _ caller: Caller) async throws -> Preview {
+        try self.policy.require(.deployer, for: "previewing a release", caller.principal)
+        let strategy = try release.strategy.strategy(release.strategyKind, field: release.strategyField)
+        if case .restart = release.action, strategy.podsToDelete.isEmpty {
+            throw DomainRejection(.invalidField, field: "\(release.strategyField).podsToDelete", "name at least one pod")
+        }
+        let flowID = release.flowID ?? FlowID("\(release.instance.name)-preview")
+        let request = ReleaseRequest(instance: release.instance, action: release.action, strategy: strategy, flowID: flowID)
+        do {
+            let create = try await self.handler.prepare(request, cluster: self.cluster)
+            let events = try DeployFlow.decide(DeployFlow.Command(.create(create), metadata: caller.metadata), DeployFlow.initialState)
+            let state = events.reduce(DeployFlow.initialState, DeployFlow.evolve)
+            let image = try await self.cluster.workload(release.instance)?.image
+            return Preview(
+                state: state, fromImage: image, fromReplicas: create.currentReplicas, toImage: create.appSpec.image,
+                toReplicas: create.targetReplicas
+            )
+        } catch var rejection as DomainRejection {
+            rejection.field = rejection.field.map { Self.requestName($0, release) }
+            throw rejection
+        }
+    }
+
+    /// A release as ``preview(_:_:)`` answers it.
+    public struct Preview: Sendable {
+        /// The flow as it would be created (nothing appended).
+        public var state: DeployFlow.State
+        /// The image the CloneSet runs now (`nil`: no CloneSet yet) and its replicas.
+        public var fromImage: String?
+        public var fromReplicas: Int
+        public var toImage: String
+        public var toReplicas: Int
+    }
+
     static func requestName(_ field: String, _ release: Release) -> String {
         if field.hasPrefix("strategy.") { return release.strategyField + field.dropFirst("strategy".count) }
         if field == "targetReplicas" { return release.replicasField }
