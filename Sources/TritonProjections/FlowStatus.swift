@@ -124,7 +124,7 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         /// was the current one).
         public var lastIntent: Attribution?
         /// The batch's new pods (gone ones left out) as Pending/Running/Ready/Failed, counted as the
-        /// flow's `podCounts` are.
+        /// flow's `podCounts` are (replies that read the log).
         public var podCounts: ReplicaCounts?
 
         /// Creates a condition from its fields.
@@ -151,6 +151,10 @@ public struct FlowStatus: Codable, Sendable, Equatable {
                 pods: state.pods.map(PodInfo.init(pod:)), startedAt: state.startedAt, pulledInAt: state.pulledInAt,
                 finishedAt: state.finishedAt
             )
+        }
+
+        /// The batch's new pods (gone ones left out) as Pending/Running/Ready/Failed.
+        public static func podCounts(_ state: DeployFlow.BatchState) -> ReplicaCounts {
             var counts = ReplicaCounts(pending: 0, running: 0, ready: 0, failed: 0)
             for pod in state.pods where pod.role == .added && !pod.gone {
                 if pod.failureReason != nil {
@@ -163,7 +167,7 @@ public struct FlowStatus: Codable, Sendable, Equatable {
                     counts.running += 1
                 }
             }
-            self.podCounts = counts
+            return counts
         }
     }
 
@@ -263,8 +267,10 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         self.waiting = record.state.paused || record.state.isFinished ? nil : DeployFlow.waitingStep(record.state).map(Waiting.init)
         self.failureReason = record.state.failureReason
         self.position = record.logPosition.position
+        let batches = Dictionary(record.state.batches.map { ($0.number, $0) }, uniquingKeysWith: { first, _ in first })
         for index in self.conditions.indices {
             self.conditions[index].lastIntent = record.batchIntents[self.conditions[index].batch]
+            self.conditions[index].podCounts = batches[self.conditions[index].batch].map(Batch.podCounts)
         }
     }
 

@@ -262,14 +262,16 @@ struct RESTTests {
                     "/api/v1/namespaces/{namespace}/instances/{name}/deletion", "/api/v1/audit/seals", "/api/v1/audit/proofs/inclusion",
                     "/api/v1/audit/proofs/consistency", "/api/v1/deployflows/{name}/seal", "/api/v1/deployflows/{name}/replay",
                     "/api/v1/namespaces/{namespace}/timeline", "/api/v1/deployflows/{name}/compliance", "/api/v1/reports", "/api/v1/reports/records",
+                    "/api/v1/events",
                 ] {
                     #expect(paths[path] != nil, "\(path)")
                 }
                 // Who did what, what the caller may do, and the rule of a refusal are part of the contract.
                 let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]] ?? [:]
                 let deploy = schemas["Deploy"]?["properties"] as? [String: Any] ?? [:]
-                for field in ["allowedActions", "lastIntent", "createdBy", "emergency", "plan", "podCounts", "waiting", "failureReason"] { #expect(deploy[field] != nil, "Deploy.\(field)") }
+                for field in ["allowedActions", "lastIntent", "createdBy", "emergency", "plan", "podCounts", "waiting", "failureReason", "position"] { #expect(deploy[field] != nil, "Deploy.\(field)") }
                 #expect((schemas["Batch"]?["properties"] as? [String: Any])?["lastIntent"] != nil)
+                #expect((schemas["Batch"]?["properties"] as? [String: Any])?["podCounts"] != nil)
                 #expect((schemas["Error"]?["properties"] as? [String: Any])?["rule"] != nil)
             }
         }

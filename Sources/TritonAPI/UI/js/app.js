@@ -6,7 +6,7 @@ import { h, replace, errorBox } from './dom.js';
 import { fleetView } from './fleet.js';
 import { releaseView } from './release.js';
 import { flowView, replayView, complianceView } from './flow.js';
-import { who } from './who.js';
+import { who, can } from './who.js';
 
 const view = document.getElementById('view');
 let current = null;
@@ -23,6 +23,8 @@ async function whoami() {
   const logout = document.getElementById('logout');
   label.textContent = me ? `${me.user} (${me.roles.join(', ') || 'viewer'})${me.open ? ' · open server' : ''}` : '';
   logout.hidden = !me || (me.open && !session.user);
+  // Releasing needs the deployer role: others get no link to the form.
+  document.querySelector('[data-nav=new]').hidden = !can('deployer');
   return me;
 }
 
