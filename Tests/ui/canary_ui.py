@@ -25,6 +25,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 TRITON, DATABASE_URL, SCHEMA, OUT = sys.argv[1:5]
@@ -119,6 +120,15 @@ def main():
                 time.sleep(0.05)
         return fn()
 
+    def unlabeled():
+        """Form controls a screen reader could not name (no <label for>, aria-label or aria-labelledby)."""
+        return driver.execute_script("""
+            return [...document.querySelectorAll('input, select, textarea, button')]
+              .filter((e) => e.offsetParent !== null)
+              .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')
+                             && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+              .map((e) => e.outerHTML.slice(0, 120));""")
+
     def sign_in(user):
         driver.get(base + "/ui/#/")
         until("the page", lambda: css("#login-token") or css("#logout:not([hidden])"))
@@ -181,6 +191,10 @@ def main():
         css("#f-strategy-batchSize")[0].clear()
         css("#f-strategy-batchSize")[0].send_keys("3")
         until("the plan again", lambda: len(css(".preview .plan .chip")) == 3 and not css(".field.invalid"))
+        assert unlabeled() == [], f"unlabeled controls on the form: {unlabeled()}"
+        # Keyboard: Tab from the instance field reaches the next control.
+        css("#f-instance")[0].send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.get_attribute("id") == "f-action", driver.switch_to.active_element.get_attribute("outerHTML")[:200]
         shot("release-form")
         css("form.release button[type=submit]")[0].click()
 
@@ -206,6 +220,7 @@ def main():
         press("next", "start batch 2")
         # Pods take a few real seconds to start (time scale 3): batch 2 is still on its way at the kill.
         until("batch 2 started", lambda: batch_phase(2) in ("Smoking", "Smoked", "Baking"), timeout=90)
+        assert unlabeled() == [], f"unlabeled controls on the flow page: {unlabeled()}"
         shot("flow-mid-release")
         driver.set_window_size(390, 844)
         shot("flow-mid-release-phone")
