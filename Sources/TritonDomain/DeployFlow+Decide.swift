@@ -122,7 +122,8 @@ extension DeployFlow {
         case startBatch(batch: Int)
     }
 
-    /// What waits for `next` in this state (manual mode stops), or `nil`.
+    /// What waits for `next` in this state (a canary at Smoked in either mode; each batch in manual
+    /// mode), or `nil`.
     public static func waitingStep(_ state: State) -> WaitingStep? {
         guard let spec = state.spec, !state.phase.isTerminal, !state.paused, let batch = state.current else {
             return nil

@@ -148,10 +148,11 @@ extension DeployFlow {
         }
     }
 
-    /// Manual mode stops a canary batch at Smoked (unless `noPullIn` or a `continueTo` covers it).
+    /// A canary batch stops at Smoked, out of traffic, for a decision — in auto mode too, as the
+    /// article's and the open-source Triton's canary does — unless `noPullIn` skips the gate or a
+    /// `continue` covers the batch. Auto mode runs on by itself after the canary is pulled in.
     static func stopsAtSmoked(_ state: State, _ spec: Spec, _ batch: BatchState) -> Bool {
-        !spec.strategy.noPullIn && spec.strategy.mode == .manual && batch.canary
-            && (state.continueTarget ?? 0) < batch.number
+        !spec.strategy.noPullIn && batch.canary && (state.continueTarget ?? 0) < batch.number
     }
 
     private static func betweenBatches(_ state: State, _ spec: Spec, _ batch: BatchState, at: Date) -> [Event] {

@@ -199,6 +199,37 @@ extension RESTTests {
         }
     }
 
+    @Test("the open-source tutorial's create (mode auto, canary 1): the canary stops at Smoked out of traffic until someone passes it; then auto runs to Success")
+    func tutorialCanaryStopsInAutoMode() async throws {
+        let h = try await APIHarness()
+        defer { h.store.shutdown() }
+        try await h.run { client in
+            let body = """
+                {"applicationSpec":{"appID":12122,"groupID":10010,"appName":"deploy-demo-hello","instanceName":"12122-sample-10010",
+                 "template":{"spec":{"containers":[{"name":"12122-sample-10010-container","image":"nginx:latest","ports":[{"containerPort":80}]}]}},
+                 "replicas":3},"updateStrategy":{"batchSize":1,"canary":1,"mode":"auto"}}
+                """
+            let created = try await client.execute(
+                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"), body: ByteBuffer(string: body)
+            ) { try APIHarness.json($0) }
+            let name = try #require(created["name"] as? String)
+            let smoked = try await APIHarness.waitFor(client, name) { ($0["waiting"] as? [String: Any])?["step"] as? String == "pullIn" }
+            #expect(APIHarness.batchPhase(smoked, 1) == "Smoked" && smoked["mode"] as? String == "auto")
+            let pods = ((smoked["conditions"] as? [[String: Any]])?.first?["pods"] as? [[String: Any]]) ?? []
+            #expect(pods.count == 1 && pods.allSatisfy { $0["pullInStatus"] as? String == "" }, "the canary takes no traffic: \(pods)")
+            // It stays there: nothing moves on by itself.
+            try await Task.sleep(for: .seconds(1))
+            let still = try await APIHarness.waitFor(client, name) { _ in true }
+            #expect(APIHarness.batchPhase(still, 1) == "Smoked" && (still["conditions"] as? [Any])?.count == 1)
+            try await client.execute(
+                uri: "/api/v1/namespaces/prod/deployflows/\(name)/next", method: .post, headers: APIHarness.headers("approver-token-1", reason: "canary ok"),
+                body: ByteBuffer(string: "{}")
+            ) { #expect($0.status == .ok) }
+            let done = try await APIHarness.waitFor(client, name) { $0["finished"] as? Bool == true }
+            #expect(done["phase"] as? String == "Success" && done["finishedBatches"] as? Int == 3)
+        }
+    }
+
     @Test("POST …/releases?dryRun=true: the planner's batches and the image before and after, nothing written; a bad field is named; a viewer may not")
     func releaseDryRun() async throws {
         let h = try await APIHarness()

@@ -118,13 +118,16 @@ struct ReleaseWalkthroughTests {
         #expect(flow.state.batches.map { $0.liveAddedPods.count } == [1, 3, 3, 3])
     }
 
-    @Test("auto mode runs on by itself, with a batch interval timer between batches")
+    @Test("auto mode: the canary stops at Smoked for a decision; after next it runs on by itself, with a batch interval timer between batches")
     func autoMode() throws {
         var flow = FlowHarness()
         try flow.start(createFlow(.update, current: 3, strategy: Strategy(batchSize: .count(1), canary: 1, mode: .auto, batchIntervalSeconds: 30)))
         #expect(flow.state.plan.sizes == [1, 1, 1])
         try flow.observe(["demo-new1"], .smoked)
-        // Auto: the canary does not stop at Smoked.
+        // Auto too: the canary waits at Smoked, out of traffic, for someone to pull it in.
+        #expect(flow.batchPhase(1) == .smoked)
+        #expect(DeployFlow.waitingStep(flow.state) == .pullIn(batch: 1))
+        #expect(typeNames(try flow.run(.next)).first == "NextRequested")
         #expect(flow.batchPhase(1) == .baking)
         let baked = try flow.run(.observePod(pod("demo-new1", .ready)), source: .observer)
         #expect(

@@ -126,7 +126,7 @@ struct CanaryReleaseTests {
         try await h.expectReplay(state)
     }
 
-    @Test("auto: no stops, each batch starts batchIntervalSeconds after the previous one finished")
+    @Test("auto: the canary stops at Smoked out of traffic for a decision; after next no more stops, each batch starts batchIntervalSeconds after the previous one finished")
     func autoCanary() async throws {
         let h = try await EngineHarness()
         defer { h.close() }
@@ -135,8 +135,16 @@ struct CanaryReleaseTests {
         let flow = FlowID("checkout-auto")
         _ = try await h.createFlow(Self.canaryUpdate(flow.rawValue, existing: oldPods, mode: .auto, interval: 20))
         var minReady = Int.max
-        let state = try await h.run(flow) { s in
-            #expect(DeployFlow.waitingStep(s) == nil, "auto mode never waits for next")
+        var state = try await h.run(flow) { s in
+            #expect(s.current?.phase != .baking, "the canary must not be pulled in without next")
+            minReady = min(minReady, (try? h.livePods().filter(\.ready).count) ?? 0)
+        } until: {
+            DeployFlow.waitingStep($0) == .pullIn(batch: 1)
+        }
+        #expect(state.current?.phase == .smoked && state.currentBatch == 1)
+        state = try await h.send(.next, flow, reason: "canary smoke-tested")
+        state = try await h.run(flow) { s in
+            #expect(DeployFlow.waitingStep(s) == nil, "after the canary, auto mode never waits for next")
             minReady = min(minReady, (try? h.livePods().filter(\.ready).count) ?? 0)
         } until: {
             $0.isFinished
