@@ -15,6 +15,13 @@ import TritonProjections
 // global log position, so a client that reconnects with `Last-Event-ID` (the header, or `?lastEventId=`
 // where a client cannot set headers) resumes exactly after what it saw, across server restarts too.
 
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
+
 extension TritonAPI {
     /// The position a client saw last: `Last-Event-ID`, else `?lastEventId=`; `nil` for a first connection.
     static func lastEventID(_ request: Request) throws -> Int64? {
@@ -66,6 +73,49 @@ extension TritonAPI {
         return merged.cancelOnGracefulShutdown()
     }
 
+    /// The flow after each of its events from `record` on, one state per event (a heartbeat is `nil`),
+    /// in the flow's version order: an event of the flow the log delivers is folded onto the state it
+    /// follows; one that does not follow it (a gap, or a state read ahead) makes the stream reread.
+    static func flowStates(
+        after record: FlowRecord, store: PostgresEventStore, heartbeat: Duration
+    ) -> AsyncThrowingStream<FlowRecord?, any Error> {
+        let (states, continuation) = AsyncThrowingStream.makeStream(of: FlowRecord?.self, bufferingPolicy: .bufferingOldest(64))
+        let task = Task {
+            do {
+                let stream = Streams.flow(record.id)
+                // The events of `record` (versions 1…n); later ones come through the log, one state each.
+                var recorded = Array(try await store.readStream(stream, afterVersion: 0).prefix(Int(record.version)))
+                for try await item in Self.followWithHeartbeat(store, from: record.logPosition, heartbeat: heartbeat) {
+                    guard let event = item else {
+                        continuation.yield(nil)
+                        continue
+                    }
+                    guard event.streamID == stream, event.version > (recorded.last?.version ?? 0) else { continue }
+                    if event.version == (recorded.last?.version ?? 0) + 1 {
+                        recorded.append(event)
+                    } else {
+                        recorded = try await store.readStream(stream, afterVersion: 0)
+                    }
+                    let state = try FlowRecord(id: record.id, recorded: recorded)
+                    while case .dropped = continuation.yield(state) { try await Task.sleep(for: .milliseconds(2)) }
+                    if state.state.isFinished { break }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return states
+    }
+
+    /// The flow as of its event at global `position`; `nil` when no event of the flow has it.
+    static func record(_ id: FlowID, atPosition position: Int64, store: PostgresEventStore) async throws -> FlowRecord? {
+        let events = try await store.readStream(Streams.flow(id), afterVersion: 0)
+        guard let index = events.firstIndex(where: { $0.position == position }) else { return nil }
+        return try FlowRecord(id: id, recorded: Array(events[...index]))
+    }
+
     static let heartbeatFrame = ByteBuffer(string: ": keep-alive\n\n")
 
     /// One SSE frame: `id:` the log position, the event's name, the JSON data on one line.
@@ -74,14 +124,18 @@ extension TritonAPI {
     }
 
     /// `GET …/deployflows/{name}/watch`: the flow (Triton's status shape, with this caller's allowed
-    /// actions) now, and again after each of its events, until it finishes. `id:` is the global position
-    /// of the flow's last event in that state; after `Last-Event-ID: p` a state is sent only once the flow
-    /// has an event after `p`, so a client never gets a state older than one it has shown.
+    /// actions) now, and again after each of its events (one state per event), until it finishes. `id:`
+    /// is the global position of the flow's last event in that state; after `Last-Event-ID: p` only the
+    /// states of the flow's events after `p`, so a client never gets a state older than one it has shown.
     @Sendable func watch(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "watching a flow")
-        let first = try await self.flowRecord(context)
+        let now = try await self.flowRecord(context)
         let resume = try Self.lastEventID(request)
         let store = self.store
+        // Resumed at one of the flow's events: from the state there, every later event's state (the
+        // stream goes on exactly where it broke). Another position: the flow now, if it is newer.
+        let resumed = try await resume.asyncMap { try await Self.record(now.id, atPosition: $0, store: store) } ?? nil
+        let first = resumed ?? now
         let heartbeat = self.heartbeatInterval
         let intents = self.intents
         let user = context.user
@@ -94,21 +148,15 @@ extension TritonAPI {
                 try await writer.write(Self.frame(id: record.logPosition.position, event: "deploy", data: try FlowStatus.makeEncoder().encode(status)))
                 sent = record.logPosition.position
             }
-            try await send(record)
-            if !record.state.isFinished {
-                let stream = Streams.flow(record.id)
-                // Every event after the flow's last one; those of the flow move it.
-                for try await item in Self.followWithHeartbeat(store, from: record.logPosition, heartbeat: heartbeat) {
-                    guard let event = item else {
+            if resumed == nil { try await send(record) }
+            if !now.state.isFinished || record.version < now.version {
+                for try await state in Self.flowStates(after: record, store: store, heartbeat: heartbeat) {
+                    guard let state else {
                         try await writer.write(Self.heartbeatFrame)
                         continue
                     }
-                    guard event.streamID == stream, event.logPosition.position > record.logPosition.position,
-                        let loaded = try await FlowRecord.load(record.id, from: store)
-                    else { continue }
-                    record = loaded
+                    record = state
                     try await send(record)
-                    if record.state.isFinished { break }
                 }
             }
             try await writer.finish(nil)

@@ -11,8 +11,8 @@ import TritonJSON
 import TritonProjections
 
 /// The REST API under `/api/v1`, compatible with the open-source Triton's routes and shapes, plus our
-/// own intents (`next|continue|pause|resume|cancel` with a reason), history and a Server-Sent Events
-/// watch. Every event an API call appends records the caller, the reason (`X-Triton-Reason` or the
+/// own intents (`next|continue|pause|resume|cancel` with a reason), history, and Server-Sent Events
+/// that follow the log. Every event an API call appends records the caller, the reason (`X-Triton-Reason` or the
 /// body's `reason`), the request id (`X-Request-ID`, else generated) and the client address.
 public struct TritonAPI: Sendable {
     public let store: PostgresEventStore
@@ -22,8 +22,6 @@ public struct TritonAPI: Sendable {
     public let idempotency: IdempotencyStore
     /// Every intent goes through here: validation, authorization, the principal as the actor.
     public let intents: Intents
-    /// How often the gRPC watches look for new events of their flow.
-    public var watchInterval: Duration = .milliseconds(200)
     /// How often a quiet Server-Sent Events stream sends a comment (noticing a client that left).
     public var heartbeatInterval: Duration = .seconds(5)
 

@@ -50,7 +50,7 @@ struct EmergencyOption: ParsableArguments {
 
 struct FlowNext: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "next", abstract: "Manual mode: pull the smoke-tested batch into traffic, or start the next batch."
+        commandName: "next", abstract: "Pull the smoke-tested batch into traffic (the canary, in either mode), or start the next batch (manual mode)."
     )
     @Argument(help: "The flow id.") var id: String
     @OptionGroup var emergency: EmergencyOption

@@ -71,12 +71,16 @@ struct FlowWatcher {
     func watch(_ flow: FlowStatus, stopWhenWaiting: Bool) async throws {
         let path = TritonClient.flowPath(flow) + "/watch"
         var last = ""
+        // Where the stream was: a reconnect (the server restarted) resumes after it; the first
+        // connection gets the flow as it is.
+        var position: Int64?
         var unreachableSince: ContinuousClock.Instant?
         while true {
             do {
-                for try await data in self.client.events(path) {
+                for try await data in self.client.events(path, lastEventID: position) {
                     unreachableSince = nil
                     let status = try TritonClient.decode(FlowStatus.self, data)
+                    position = status.position ?? position
                     let line = FlowProgress.line(status)
                     if line != last {
                         if self.output.isJSON {

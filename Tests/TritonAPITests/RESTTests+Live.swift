@@ -1,5 +1,7 @@
 import EventStore
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -10,6 +12,7 @@ import Testing
 import TritonAPI
 import TritonDomain
 import TritonEngine
+import TritonGRPC
 import TritonProjections
 import TritonTesting
 
@@ -47,6 +50,8 @@ struct SSEReader {
                                     if line.hasPrefix("event: ") { frame.event = String(line.dropFirst(7)) }
                                     if line.hasPrefix("data: ") { frame.data = String(line.dropFirst(6)) }
                                 }
+                                // A comment (the server's keep-alive) is no frame.
+                                if block.split(separator: "\n").allSatisfy({ $0.hasPrefix(":") }) { continue }
                                 continuation.yield(frame)
                             }
                         }
@@ -196,6 +201,91 @@ extension RESTTests {
             #expect((next.id ?? 0) > Int64(position))
             let status = try FlowStatus.makeDecoder().decode(FlowStatus.self, from: Data(next.data.utf8))
             #expect(status.position == next.id && status.lastIntent?.actor == "anna")
+        }
+    }
+
+    @Test("gRPC Watch: cut after reply k, resumed with resumeAfter = its position, the replies go on at k+1 — one per flow event, none missed or repeated — while 8 writers append")
+    func grpcWatchResumesExactly() async throws {
+        let h = try await APIHarness()
+        defer { h.store.shutdown() }
+        let server = h.api.grpcServer(host: "127.0.0.1", port: 0)
+        let serving = Task { try await server.serve() }
+        defer { server.beginGracefulShutdown() }
+        _ = serving
+        let grpcPort = try #require(try await TritonAPI.listeningPort(server))
+        try await h.run { client in
+            let created = try await client.execute(
+                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
+                body: ByteBuffer(
+                    string: """
+                        {"applicationSpec":{"instanceName":"resumed","image":"shop/resumed:v1","replicas":4},
+                         "updateStrategy":{"batchSize":1,"mode":"manual"}}
+                        """
+                )
+            ) { try APIHarness.json($0) }
+            let name = try #require(created["name"] as? String)
+            let id = FlowID(name)
+            // Noise on other streams from 8 writers, and someone who passes every stop, while the watches run.
+            let noise = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<8 {
+                        group.addTask {
+                            var version: Int64 = 0
+                            while !Task.isCancelled {
+                                _ = try await h.store.append(
+                                    to: StreamID("grpc-noise-\(writer)-\(id.rawValue)"), expectedVersion: version == 0 ? .noStream : .exact(version),
+                                    events: [NewEvent(type: "Noise", data: "{}", metadata: "{}")]
+                                )
+                                version += 1
+                                try await Task.sleep(for: .milliseconds(Int.random(in: 5...25)))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            defer { noise.cancel() }
+            let driver = Task {
+                while !Task.isCancelled {
+                    let flow = try await APIHarness.waitFor(client, name) { $0["waiting"] != nil || $0["finished"] as? Bool == true }
+                    if flow["finished"] as? Bool == true { return }
+                    try await client.execute(
+                        uri: "/api/v1/namespaces/prod/deployflows/\(name)/next", method: .post, headers: APIHarness.headers("lead-token-1", reason: "go"),
+                        body: ByteBuffer(string: "{}")
+                    ) { _ in }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            defer { driver.cancel() }
+            try await withGRPCClient(
+                transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)
+            ) { grpc in
+                let flows = Deployflow_DeployFlow.Client(wrapping: grpc)
+                var request = Deployflow_WatchRequest()
+                request.deploy.namespace = "prod"
+                request.deploy.name = name
+                let metadata: Metadata = ["authorization": "Bearer viewer-token-1"]
+                // The first watch: the flow now, then one reply per event; cut after 6.
+                let first = try await flows.watch(request, metadata: metadata) { response in
+                    var positions: [Int64] = []
+                    for try await reply in response.messages {
+                        positions.append(reply.position)
+                        if positions.count == 6 { break }
+                    }
+                    return positions
+                }
+                try #require(first.count == 6)
+                request.resumeAfter = try #require(first.last)
+                let second = try await flows.watch(request, metadata: metadata) { response in
+                    var replies: [(Int64, String)] = []
+                    for try await reply in response.messages { replies.append((reply.position, reply.deploy.phase)) }
+                    return replies
+                }
+                #expect(second.last?.1 == "Success", "the resumed watch follows the flow to its end")
+                let events = try await h.store.readStream(Streams.flow(id))
+                let after = events.drop { $0.position != first[0] }.dropFirst().map(\.position)
+                #expect(Array(first.dropFirst()) + second.map(\.0) == Array(after), "one reply per flow event after the first, in order")
+            }
         }
     }
 

@@ -174,7 +174,10 @@ struct RESTTests {
             // 409: a second flow on an instance with an active one; an intent on a finished flow.
             let first = try await client.execute(
                 uri: "\(base)/deployflows", method: .post, headers: APIHarness.headers("admin-token-1"),
-                body: ByteBuffer(string: APIHarness.createBody.replacingOccurrences(of: "\"mode\":\"auto\"", with: "\"mode\":\"manual\""))
+                // Two manual batches: the flow waits after the first one (a single batch could finish before the pause).
+                body: ByteBuffer(
+                    string: APIHarness.createBody.replacingOccurrences(of: "\"batchSize\":4,\"mode\":\"auto\"", with: "\"batchSize\":2,\"mode\":\"manual\"")
+                )
             ) { try APIHarness.json($0) }
             let name = try #require(first["name"] as? String)
             try await expect(.post, "/deployflows", body: APIHarness.createBody, .conflict, code: "activeFlowExists", field: "instance")

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import HTTPTypes
 import PostgresStore
+import ServiceLifecycle
 import SwiftProtobuf
 import TritonDomain
 import TritonEngine
@@ -30,23 +31,35 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
         return try await self.api.intents.control(record.id, namespace: nil, control, try intentCaller(context, reason: reason))
     }
 
-    /// Writes the flow now and after each change until `done` holds for it (or it is finished).
+    /// Writes the flow now (unless it has no event after `resumeAfter`) and after each of its events
+    /// (one reply per event, following the log), until `done` holds for it or it is finished.
     func follow(
-        _ flow: FlowID, writer: RPCWriter<Deployflow_DeployReply>, until done: (DeployFlow.State) -> Bool
+        _ flow: FlowID, resumeAfter: Int64 = 0, writer: RPCWriter<Deployflow_DeployReply>, until done: (DeployFlow.State) -> Bool
     ) async throws {
+        guard let now = try await FlowRecord.load(flow, from: self.api.store) else { return }
         var sent: Int64 = -1
-        while true {
-            let (state, version) = try await self.api.handler.load(DeployFlow.self, stream: Streams.flow(flow))
-            if version != sent {
-                if let record = try await FlowRecord.load(flow, from: self.api.store) {
-                    try await writer.write(try self.reply(record))
-                } else {
-                    try await writer.write(Deployflow_DeployReply(state))
-                }
-                sent = version
+        func send(_ record: FlowRecord) async throws {
+            guard record.logPosition.position > sent else { return }
+            try await writer.write(try self.reply(record))
+            sent = record.logPosition.position
+        }
+        // Resumed: from the state at that event of the flow on, one reply per later event.
+        let first: FlowRecord
+        if resumeAfter > 0 {
+            guard let at = try await TritonAPI.record(flow, atPosition: resumeAfter, store: self.api.store) else {
+                throw APIError.badRequest("resumeAfter", "no event of flow \(flow) has log position \(resumeAfter)")
             }
-            if done(state) || state.isFinished { return }
-            try await Task.sleep(for: self.api.watchInterval)
+            first = at
+            sent = resumeAfter
+        } else {
+            first = now
+            try await send(first)
+        }
+        if done(first.state) || first.state.isFinished { return }
+        for try await state in TritonAPI.flowStates(after: first, store: self.api.store, heartbeat: .seconds(60)) {
+            guard let state else { continue }
+            try await send(state)
+            if done(state.state) || state.state.isFinished { return }
         }
     }
 
@@ -162,7 +175,7 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             try caller().require(.viewer, for: "watching a flow")
             let record = try await self.flow(request.deploy)
             let target = Int(request.target.batches)
-            try await self.follow(record.id, writer: response) { state in
+            try await self.follow(record.id, resumeAfter: request.resumeAfter, writer: response) { state in
                 target > 0 && state.finishedBatches >= target
             }
         }
@@ -171,16 +184,37 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     func listAndWatch(request: Deployflow_DeploysRequest, response: RPCWriter<Deployflow_DeploysReply>, context: ServerContext) async throws {
         try await rpc {
             try caller().require(.viewer, for: "listing flows")
+            // The list now, then again when a flow's event lands (once the projector has it), at most
+            // every 100 ms; a change held back by that is sent at the next second's heartbeat.
             var last: [FlowStatus]?
-            while !Task.isCancelled {
+            var lookedAt = ContinuousClock.now
+            var pending = false
+            func look() async throws {
+                lookedAt = .now
+                pending = false
                 let flows = try await self.list(request.filter)
-                if flows != last {
-                    var reply = Deployflow_DeploysReply()
-                    reply.deploys = flows.map { Deployflow_Deploy($0) }
-                    try await response.write(reply)
-                    last = flows
+                guard flows != last else { return }
+                var reply = Deployflow_DeploysReply()
+                reply.deploys = flows.map { Deployflow_Deploy($0) }
+                try await response.write(reply)
+                last = flows
+            }
+            let store = self.api.store
+            let projector = FlowProjector(store: store)
+            let head = try await store.head()
+            try await look()
+            for try await item in TritonAPI.followWithHeartbeat(store, from: head, heartbeat: .seconds(1)) {
+                if let event = item {
+                    guard event.streamID.rawValue.hasPrefix("deployflow-") else { continue }
+                    guard ContinuousClock.now - lookedAt >= .milliseconds(100) else {
+                        pending = true
+                        continue
+                    }
+                } else if !pending {
+                    continue
                 }
-                try await Task.sleep(for: self.api.watchInterval)
+                _ = try await projector.waitUntilProjected(timeout: .seconds(2))
+                try await look()
             }
         }
     }

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import GRPCCore
 import HTTPTypes
@@ -192,6 +193,7 @@ extension Deployflow_DeployReply {
     init(_ record: FlowRecord, allowedActions: [FlowAction]) {
         self.init()
         let status = FlowStatus(record: record, allowedActions: allowedActions)
+        self.position = record.logPosition.position
         var deploy = Deployflow_Deploy(status, failureReason: record.state.failureReason)
         deploy.allowedActions = allowedActions.map(\.rawValue)
         deploy.createdBy = record.createdBy ?? ""

@@ -728,6 +728,10 @@ public nonisolated struct Deployflow_WatchRequest: Sendable {
   /// Triton extension.
   public var reason: String = String()
 
+  /// Resume after this global log position (a DeployReply.position seen before): only the states of
+  /// the flow's events after it are sent, one per event. 0: the flow now, then each change.
+  public var resumeAfter: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -820,6 +824,10 @@ public nonisolated struct Deployflow_DeployReply: Sendable {
   public var hasStoppedAt: Bool {self._stoppedAt != nil}
   /// Clears the value of `stoppedAt`. Subsequent reads from it will return its default value.
   public mutating func clearStoppedAt() {self._stoppedAt = nil}
+
+  /// Triton extension: the global log position of the flow's last event in this state (what
+  /// WatchRequest.resumeAfter takes).
+  public var position: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2071,7 +2079,7 @@ nonisolated extension Deployflow_NextRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Deployflow_WatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{1}target\0\u{2}b\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{1}target\0\u{2}b\u{1}reason\0\u{1}resumeAfter\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2082,6 +2090,7 @@ nonisolated extension Deployflow_WatchRequest: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeSingularMessageField(value: &self._deploy) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._target) }()
       case 100: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 101: try { try decoder.decodeSingularInt64Field(value: &self.resumeAfter) }()
       default: break
       }
     }
@@ -2101,6 +2110,9 @@ nonisolated extension Deployflow_WatchRequest: SwiftProtobuf.Message, SwiftProto
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 100)
     }
+    if self.resumeAfter != 0 {
+      try visitor.visitSingularInt64Field(value: self.resumeAfter, fieldNumber: 101)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2108,6 +2120,7 @@ nonisolated extension Deployflow_WatchRequest: SwiftProtobuf.Message, SwiftProto
     if lhs._deploy != rhs._deploy {return false}
     if lhs._target != rhs._target {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.resumeAfter != rhs.resumeAfter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2234,7 +2247,7 @@ nonisolated extension Deployflow_CreateRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Deployflow_DeployReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeployReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}stoppedAt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deploy\0\u{2}c\u{1}stoppedAt\0\u{1}position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2244,6 +2257,7 @@ nonisolated extension Deployflow_DeployReply: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._deploy) }()
       case 100: try { try decoder.decodeSingularMessageField(value: &self._stoppedAt) }()
+      case 101: try { try decoder.decodeSingularInt64Field(value: &self.position) }()
       default: break
       }
     }
@@ -2260,12 +2274,16 @@ nonisolated extension Deployflow_DeployReply: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._stoppedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 100)
     } }()
+    if self.position != 0 {
+      try visitor.visitSingularInt64Field(value: self.position, fieldNumber: 101)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Deployflow_DeployReply, rhs: Deployflow_DeployReply) -> Bool {
     if lhs._deploy != rhs._deploy {return false}
     if lhs._stoppedAt != rhs._stoppedAt {return false}
+    if lhs.position != rhs.position {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

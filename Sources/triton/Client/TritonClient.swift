@@ -80,9 +80,11 @@ struct TritonClient: Sendable {
     }
 
     /// Server-Sent Events of a path: each event's `data` as it arrives. Ends when the server ends it.
-    func events(_ path: String) -> AsyncThrowingStream<Data, any Error> {
+    /// `lastEventID` resumes after a frame seen before (the server's ids are log positions).
+    func events(_ path: String, lastEventID: Int64? = nil) -> AsyncThrowingStream<Data, any Error> {
         var headers = self.headers
         headers.append(("Accept", "text/event-stream"))
+        if let lastEventID { headers.append(("Last-Event-ID", String(lastEventID))) }
         let chunks = self.http.stream("GET", self.server + path, headers: headers)
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
         let client = self
