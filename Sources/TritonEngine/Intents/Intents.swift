@@ -115,13 +115,7 @@ public struct Intents: Sendable {
     /// Creates the flow of a release, named `<instance>-<5 random characters>` as Triton names them unless
     /// the request names it. Needs the deployer role.
     public func release(_ release: Release, _ caller: Caller) async throws -> FlowRecord {
-        try self.policy.require(.deployer, for: "releasing an instance", caller.principal)
-        let strategy = try release.strategy.strategy(release.strategyKind, field: release.strategyField)
-        if case .restart = release.action, strategy.podsToDelete.isEmpty {
-            throw DomainRejection(.invalidField, field: "\(release.strategyField).podsToDelete", "name at least one pod")
-        }
-        let flowID = release.flowID ?? FlowID("\(release.instance.name)-\(CommandHandler.randomSuffix())")
-        let request = ReleaseRequest(instance: release.instance, action: release.action, strategy: strategy, flowID: flowID)
+        let (request, flowID) = try self.request(release, caller, for: "releasing an instance", flowID: CommandHandler.randomSuffix())
         do {
             _ = try await self.handler.create(request, cluster: self.cluster, metadata: caller.metadata)
         } catch var rejection as DomainRejection {
@@ -135,13 +129,7 @@ public struct Intents: Sendable {
     /// the flow it would create (its plan of batches, the strategy in force) and the instance's image and
     /// size before and after. Needs the deployer role (it answers what this caller could start).
     public func preview(_ release: Release, _ caller: Caller) async throws -> Preview {
-        try self.policy.require(.deployer, for: "previewing a release", caller.principal)
-        let strategy = try release.strategy.strategy(release.strategyKind, field: release.strategyField)
-        if case .restart = release.action, strategy.podsToDelete.isEmpty {
-            throw DomainRejection(.invalidField, field: "\(release.strategyField).podsToDelete", "name at least one pod")
-        }
-        let flowID = release.flowID ?? FlowID("\(release.instance.name)-preview")
-        let request = ReleaseRequest(instance: release.instance, action: release.action, strategy: strategy, flowID: flowID)
+        let (request, _) = try self.request(release, caller, for: "previewing a release", flowID: "preview")
         do {
             let create = try await self.handler.prepare(request, cluster: self.cluster)
             let events = try DeployFlow.decide(DeployFlow.Command(.create(create), metadata: caller.metadata), DeployFlow.initialState)
@@ -155,6 +143,18 @@ public struct Intents: Sendable {
             rejection.field = rejection.field.map { Self.requestName($0, release) }
             throw rejection
         }
+    }
+
+    /// The engine's request for a release, once the caller may release and the strategy is valid; the
+    /// flow is named `<instance>-<suffix>` unless the release names it.
+    private func request(_ release: Release, _ caller: Caller, for what: String, flowID suffix: String) throws -> (ReleaseRequest, FlowID) {
+        try self.policy.require(.deployer, for: what, caller.principal)
+        let strategy = try release.strategy.strategy(release.strategyKind, field: release.strategyField)
+        if case .restart = release.action, strategy.podsToDelete.isEmpty {
+            throw DomainRejection(.invalidField, field: "\(release.strategyField).podsToDelete", "name at least one pod")
+        }
+        let flowID = release.flowID ?? FlowID("\(release.instance.name)-\(suffix)")
+        return (ReleaseRequest(instance: release.instance, action: release.action, strategy: strategy, flowID: flowID), flowID)
     }
 
     /// A release as ``preview(_:_:)`` answers it.
