@@ -15,13 +15,6 @@ import TritonProjections
 // global log position, so a client that reconnects with `Last-Event-ID` (the header, or `?lastEventId=`
 // where a client cannot set headers) resumes exactly after what it saw, across server restarts too.
 
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
-}
-
 extension TritonAPI {
     /// The position a client saw last: `Last-Event-ID`, else `?lastEventId=`; `nil` for a first connection.
     static func lastEventID(_ request: Request) throws -> Int64? {
@@ -134,7 +127,8 @@ extension TritonAPI {
         let store = self.store
         // Resumed at one of the flow's events: from the state there, every later event's state (the
         // stream goes on exactly where it broke). Another position: the flow now, if it is newer.
-        let resumed = try await resume.asyncMap { try await Self.record(now.id, atPosition: $0, store: store) } ?? nil
+        let resumed: FlowRecord?
+        if let resume { resumed = try await Self.record(now.id, atPosition: resume, store: store) } else { resumed = nil }
         let first = resumed ?? now
         let heartbeat = self.heartbeatInterval
         let intents = self.intents
