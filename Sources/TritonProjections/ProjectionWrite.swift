@@ -63,17 +63,32 @@ struct ProjectionWrite: Sendable {
                     "projector \(projector): checkpoint is \(current.map { "\($0)" } ?? "missing"), expected \(expected)"
                 )
             }
-            for flowID in self.replacedFlows {
-                try await tx.execute("DELETE FROM flow_pods WHERE flow_id = $1", [flowID])
-                try await tx.execute("DELETE FROM flow_batches WHERE flow_id = $1", [flowID])
+            // One statement per kind of deletion, however many rows (arrays, not a round trip per row).
+            if !self.replacedFlows.isEmpty {
+                let ids = SQLText.textArray(self.replacedFlows)
+                try await tx.execute("DELETE FROM flow_pods WHERE flow_id = ANY($1::text[])", [ids])
+                try await tx.execute("DELETE FROM flow_batches WHERE flow_id = ANY($1::text[])", [ids])
             }
-            for (flowID, batch, pod) in self.deletedPods {
+            if !self.deletedPods.isEmpty {
                 try await tx.execute(
-                    "DELETE FROM flow_pods WHERE flow_id = $1 AND batch = $2::int AND pod_name = $3", [flowID, String(batch), pod]
+                    """
+                    DELETE FROM flow_pods p USING unnest($1::text[], $2::int[], $3::text[]) AS d(flow_id, batch, pod_name)
+                    WHERE p.flow_id = d.flow_id AND p.batch = d.batch AND p.pod_name = d.pod_name
+                    """,
+                    [
+                        SQLText.textArray(self.deletedPods.map(\.0)), Self.intArray(self.deletedPods.map(\.1)),
+                        SQLText.textArray(self.deletedPods.map(\.2)),
+                    ]
                 )
             }
-            for (flowID, batch) in self.deletedBatches {
-                try await tx.execute("DELETE FROM flow_batches WHERE flow_id = $1 AND batch = $2::int", [flowID, String(batch)])
+            if !self.deletedBatches.isEmpty {
+                try await tx.execute(
+                    """
+                    DELETE FROM flow_batches b USING unnest($1::text[], $2::int[]) AS d(flow_id, batch)
+                    WHERE b.flow_id = d.flow_id AND b.batch = d.batch
+                    """,
+                    [SQLText.textArray(self.deletedBatches.map(\.0)), Self.intArray(self.deletedBatches.map(\.1))]
+                )
             }
             try await Self.upsert(tx, table: "flows", columns: ProjectionColumns.flows, keys: ["id"], rows: self.flows)
             try await Self.upsert(
@@ -102,6 +117,9 @@ struct ProjectionWrite: Sendable {
         }
     }
 
+    /// A PostgreSQL array literal of integers, for `unnest($1::int[])`.
+    static func intArray(_ values: [Int]) -> String { "{" + values.map(String.init).joined(separator: ",") + "}" }
+
     /// `INSERT … ON CONFLICT (keys) DO UPDATE` of many rows, in statements of at most ~30,000
     /// parameters. Rows must not repeat a key within one call.
     static func upsert(
@@ -109,10 +127,15 @@ struct ProjectionWrite: Sendable {
     ) async throws {
         guard !rows.isEmpty else { return }
         let updates = columns.filter { !keys.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        let rowsPerStatement = max(1, 30_000 / columns.count)
+        // Chunks of a power of two rows: a handful of statement shapes per table, each prepared once per
+        // connection (a shape per row count would prepare, and keep, a statement for every count seen).
+        var rowsPerStatement = 1
+        while rowsPerStatement * 2 * columns.count <= 30_000 { rowsPerStatement *= 2 }
         var start = 0
         while start < rows.count {
-            let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
+            var size = rowsPerStatement
+            while size > rows.count - start { size /= 2 }
+            let chunk = rows[start..<(start + size)]
             var parameters: [String?] = []
             parameters.reserveCapacity(chunk.count * columns.count)
             var tuples: [String] = []
@@ -129,7 +152,7 @@ struct ProjectionWrite: Sendable {
                 """,
                 parameters
             )
-            start += rowsPerStatement
+            start += size
         }
     }
 }
