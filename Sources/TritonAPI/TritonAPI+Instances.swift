@@ -67,9 +67,10 @@ extension TritonAPI {
             var terminating: Bool
             var waitingReason: String?
         }
-        let pods = try await self.cluster.pods(instance).map(\.state).sorted { $0.name < $1.name }.map { pod in
+        let observed = try await self.cluster.pods(instance).map { $0.observation(updateRevision: workload.status.updateRevision) }
+        let pods = observed.sorted { $0.name < $1.name }.map { pod in
             Pod(
-                name: pod.name, revision: pod.revision, updated: pod.revision != nil && pod.revision == workload.status.updateRevision, phase: pod.phase.rawValue, containersReady: pod.containersReady,
+                name: pod.name, revision: pod.revision, updated: pod.isUpdated, phase: pod.phase.rawValue, containersReady: pod.containersReady,
                 ready: pod.ready, gate: pod.gate.rawValue, restartCount: pod.restartCount, terminating: pod.terminating,
                 waitingReason: pod.waitingReason
             )

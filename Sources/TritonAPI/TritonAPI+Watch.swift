@@ -66,19 +66,19 @@ extension TritonAPI {
         return merged.cancelOnGracefulShutdown()
     }
 
-    /// The flow after each of its events from `record` on, one state per event (a heartbeat is `nil`),
-    /// in the flow's version order: an event of the flow the log delivers is folded onto the state it
-    /// follows; one that does not follow it (a gap, or a state read ahead) makes the stream reread.
+    /// The flow after each of its events that come after `recorded` (the events of the state a client
+    /// has), one state per event (a heartbeat is `nil`), in the flow's version order: an event of the
+    /// flow the log delivers is folded onto the state it follows; one that does not follow it (a gap)
+    /// makes the stream reread the flow.
     static func flowStates(
-        after record: FlowRecord, store: PostgresEventStore, heartbeat: Duration
+        _ id: FlowID, after recorded: [RecordedEvent], store: PostgresEventStore, heartbeat: Duration
     ) -> AsyncThrowingStream<FlowRecord?, any Error> {
         let (states, continuation) = AsyncThrowingStream.makeStream(of: FlowRecord?.self, bufferingPolicy: .bufferingOldest(64))
         let task = Task {
             do {
-                let stream = Streams.flow(record.id)
-                // The events of `record` (versions 1…n); later ones come through the log, one state each.
-                var recorded = Array(try await store.readStream(stream, afterVersion: 0).prefix(Int(record.version)))
-                for try await item in Self.followWithHeartbeat(store, from: record.logPosition, heartbeat: heartbeat) {
+                let stream = Streams.flow(id)
+                var recorded = recorded
+                for try await item in Self.followWithHeartbeat(store, from: recorded.last?.logPosition ?? .start, heartbeat: heartbeat) {
                     guard let event = item else {
                         continuation.yield(nil)
                         continue
@@ -89,7 +89,7 @@ extension TritonAPI {
                     } else {
                         recorded = try await store.readStream(stream, afterVersion: 0)
                     }
-                    let state = try FlowRecord(id: record.id, recorded: recorded)
+                    let state = try FlowRecord(id: id, recorded: recorded)
                     while case .dropped = continuation.yield(state) { try await Task.sleep(for: .milliseconds(2)) }
                     if state.state.isFinished { break }
                 }
@@ -102,11 +102,12 @@ extension TritonAPI {
         return states
     }
 
-    /// The flow as of its event at global `position`; `nil` when no event of the flow has it.
-    static func record(_ id: FlowID, atPosition position: Int64, store: PostgresEventStore) async throws -> FlowRecord? {
+    /// The flow's events up to and including its event at global `position` (all of them when `nil`);
+    /// `nil` when no event of the flow has that position.
+    static func flowEvents(_ id: FlowID, through position: Int64?, store: PostgresEventStore) async throws -> [RecordedEvent]? {
         let events = try await store.readStream(Streams.flow(id), afterVersion: 0)
-        guard let index = events.firstIndex(where: { $0.position == position }) else { return nil }
-        return try FlowRecord(id: id, recorded: Array(events[...index]))
+        guard let position else { return events }
+        return events.firstIndex { $0.position == position }.map { Array(events[...$0]) }
     }
 
     static let heartbeatFrame = ByteBuffer(string: ": keep-alive\n\n")
@@ -122,29 +123,33 @@ extension TritonAPI {
     /// states of the flow's events after `p`, so a client never gets a state older than one it has shown.
     @Sendable func watch(_ request: Request, _ context: APIContext) async throws -> Response {
         try context.require(.viewer, for: "watching a flow")
-        let now = try await self.flowRecord(context)
+        let id = try await self.flowRecord(context).id
         let resume = try Self.lastEventID(request)
         let store = self.store
         // Resumed at one of the flow's events: from the state there, every later event's state (the
         // stream goes on exactly where it broke). Another position: the flow now, if it is newer.
-        let resumed: FlowRecord?
-        if let resume { resumed = try await Self.record(now.id, atPosition: resume, store: store) } else { resumed = nil }
-        let first = resumed ?? now
+        let start: [RecordedEvent]
+        let resumed: Bool
+        if let resume, let through = try await Self.flowEvents(id, through: resume, store: store) {
+            (start, resumed) = (through, true)
+        } else {
+            (start, resumed) = (try await Self.flowEvents(id, through: nil, store: store) ?? [], false)
+        }
         let heartbeat = self.heartbeatInterval
         let intents = self.intents
         let user = context.user
         let body = ResponseBody { writer in
             var sent = resume ?? -1
-            var record = first
+            var record = try FlowRecord(id: id, recorded: start)
             func send(_ record: FlowRecord) async throws {
                 guard record.logPosition.position > sent else { return }
                 let status = FlowStatus(record: record, allowedActions: intents.allowedActions(record, user))
                 try await writer.write(Self.frame(id: record.logPosition.position, event: "deploy", data: try FlowStatus.makeEncoder().encode(status)))
                 sent = record.logPosition.position
             }
-            if resumed == nil { try await send(record) }
-            if !now.state.isFinished || record.version < now.version {
-                for try await state in Self.flowStates(after: record, store: store, heartbeat: heartbeat) {
+            if !resumed { try await send(record) }
+            if !record.state.isFinished {
+                for try await state in Self.flowStates(id, after: start, store: store, heartbeat: heartbeat) {
                     guard let state else {
                         try await writer.write(Self.heartbeatFrame)
                         continue

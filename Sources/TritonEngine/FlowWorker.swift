@@ -208,17 +208,22 @@ public struct ReplicaCounts: Sendable, Hashable, Codable, CustomStringConvertibl
     public init(_ pods: [PodObservation]) {
         var counts = ReplicaCounts(pending: 0, running: 0, ready: 0, failed: 0)
         for pod in pods where !pod.gone && !pod.terminating {
-            if pod.failureReason != nil {
-                counts.failed += 1
-            } else if pod.ready {
-                counts.ready += 1
-            } else if pod.phase == .pending {
-                counts.pending += 1
-            } else {
-                counts.running += 1
-            }
+            counts.add(failed: pod.failureReason != nil, ready: pod.ready, pending: pod.phase == .pending)
         }
         self = counts
+    }
+
+    /// Counts one pod: Failed over Ready over Pending; Running otherwise.
+    public mutating func add(failed: Bool, ready: Bool, pending: Bool) {
+        if failed {
+            self.failed += 1
+        } else if ready {
+            self.ready += 1
+        } else if pending {
+            self.pending += 1
+        } else {
+            self.running += 1
+        }
     }
 
     public var description: String { "\(self.pending)/\(self.running)/\(self.ready)/\(self.failed)" }

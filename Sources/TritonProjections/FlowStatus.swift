@@ -157,15 +157,7 @@ public struct FlowStatus: Codable, Sendable, Equatable {
         public static func podCounts(_ state: DeployFlow.BatchState) -> ReplicaCounts {
             var counts = ReplicaCounts(pending: 0, running: 0, ready: 0, failed: 0)
             for pod in state.pods where pod.role == .added && !pod.gone {
-                if pod.failureReason != nil {
-                    counts.failed += 1
-                } else if pod.ready {
-                    counts.ready += 1
-                } else if pod.phase == nil || pod.phase == .pending {
-                    counts.pending += 1
-                } else {
-                    counts.running += 1
-                }
+                counts.add(failed: pod.failureReason != nil, ready: pod.ready, pending: pod.phase == nil || pod.phase == .pending)
             }
             return counts
         }

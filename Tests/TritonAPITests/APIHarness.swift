@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import GRPCCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -70,6 +71,16 @@ struct APIHarness {
         defer { projection.cancel() }
         let app = Application(router: self.api.router())
         try await app.test(.live) { client in try await body(client) }
+    }
+
+    /// ``run(_:)`` with the gRPC API served as well; `body` gets the gRPC port.
+    func runWithGRPC(_ body: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
+        let server = self.api.grpcServer(host: "127.0.0.1", port: 0)
+        let serving = Task { try await server.serve() }
+        defer { server.beginGracefulShutdown() }
+        _ = serving
+        let port = try #require(try await TritonAPI.listeningPort(server))
+        try await self.run { client in try await body(client, port) }
     }
 
     /// The events of `type` in the global log, once it shows any (a reader sees an event only after every

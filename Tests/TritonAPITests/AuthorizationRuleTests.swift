@@ -31,12 +31,7 @@ struct AuthorizationRuleTests {
     @Test func everyRuleAnswersAlikeOverRESTAndGRPCAndTheCLIAndWritesNothing() async throws {
         let h = try await APIHarness()
         defer { h.store.shutdown() }
-        let server = h.api.grpcServer(host: "127.0.0.1", port: 0)
-        let serving = Task { try await server.serve() }
-        defer { server.beginGracefulShutdown() }
-        _ = serving
-        let port = try #require(try await TritonAPI.listeningPort(server))
-        try await h.run { client in
+        try await h.runWithGRPC { client, port in
             try await withGRPCClient(
                 transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
             ) { grpc in

@@ -20,12 +20,7 @@ extension RESTTests {
     func lookingBack() async throws {
         let h = try await APIHarness()
         defer { h.store.shutdown() }
-        let server = h.api.grpcServer(host: "127.0.0.1", port: 0)
-        let serving = Task { try await server.serve() }
-        defer { server.beginGracefulShutdown() }
-        _ = serving
-        let grpcPort = try #require(try await TritonAPI.listeningPort(server))
-        try await h.run { client in
+        try await h.runWithGRPC { client, grpcPort in
             func get(_ path: String) async throws -> (HTTPResponse.Status, Data) {
                 try await client.execute(uri: path, method: .get, headers: APIHarness.headers("viewer-token-1")) { ($0.status, Data($0.body.readableBytesView)) }
             }

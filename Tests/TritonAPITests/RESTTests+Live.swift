@@ -208,12 +208,7 @@ extension RESTTests {
     func grpcWatchResumesExactly() async throws {
         let h = try await APIHarness()
         defer { h.store.shutdown() }
-        let server = h.api.grpcServer(host: "127.0.0.1", port: 0)
-        let serving = Task { try await server.serve() }
-        defer { server.beginGracefulShutdown() }
-        _ = serving
-        let grpcPort = try #require(try await TritonAPI.listeningPort(server))
-        try await h.run { client in
+        try await h.runWithGRPC { client, grpcPort in
             let created = try await client.execute(
                 uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
                 body: ByteBuffer(

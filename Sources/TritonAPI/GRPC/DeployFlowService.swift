@@ -36,7 +36,6 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
     func follow(
         _ flow: FlowID, resumeAfter: Int64 = 0, writer: RPCWriter<Deployflow_DeployReply>, until done: (DeployFlow.State) -> Bool
     ) async throws {
-        guard let now = try await FlowRecord.load(flow, from: self.api.store) else { return }
         var sent: Int64 = -1
         func send(_ record: FlowRecord) async throws {
             guard record.logPosition.position > sent else { return }
@@ -44,19 +43,13 @@ struct DeployFlowService: Deployflow_DeployFlow.SimpleServiceProtocol {
             sent = record.logPosition.position
         }
         // Resumed: from the state at that event of the flow on, one reply per later event.
-        let first: FlowRecord
-        if resumeAfter > 0 {
-            guard let at = try await TritonAPI.record(flow, atPosition: resumeAfter, store: self.api.store) else {
-                throw APIError.badRequest("resumeAfter", "no event of flow \(flow) has log position \(resumeAfter)")
-            }
-            first = at
-            sent = resumeAfter
-        } else {
-            first = now
-            try await send(first)
+        guard let start = try await TritonAPI.flowEvents(flow, through: resumeAfter > 0 ? resumeAfter : nil, store: self.api.store) else {
+            throw APIError.badRequest("resumeAfter", "no event of flow \(flow) has log position \(resumeAfter)")
         }
+        let first = try FlowRecord(id: flow, recorded: start)
+        if resumeAfter > 0 { sent = resumeAfter } else { try await send(first) }
         if done(first.state) || first.state.isFinished { return }
-        for try await state in TritonAPI.flowStates(after: first, store: self.api.store, heartbeat: .seconds(60)) {
+        for try await state in TritonAPI.flowStates(flow, after: start, store: self.api.store, heartbeat: .seconds(60)) {
             guard let state else { continue }
             try await send(state)
             if done(state.state) || state.state.isFinished { return }
