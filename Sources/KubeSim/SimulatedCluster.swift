@@ -30,7 +30,12 @@ public final class SimulatedCluster: Sendable {
 
     private struct ListenState {
         var port: Int?
+        /// The port the last run bound: a run after it serves at the same address, as a restarted API
+        /// server does, even when the configuration asked for any port (0).
+        var boundPort: Int?
         var stopped = false
+        /// Why the last run ended, when it failed (a port already taken, say).
+        var failure: (any Error)?
         var waiters: [CheckedContinuation<Int, any Error>] = []
     }
 
@@ -62,16 +67,26 @@ public final class SimulatedCluster: Sendable {
 
     // MARK: - Running
 
-    /// Serves the API over HTTP and runs the controllers until the task is cancelled.
+    /// Serves the API over HTTP and runs the controllers until the task is cancelled. A second run of
+    /// the same cluster (after the first ended) serves the same objects at the port the first one bound.
     public func run() async throws {
-        let app = self.makeApplication()
-        defer { self.stopped() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.engine.run() }
-            group.addTask { try await app.run() }
-            try await group.next()
-            group.cancelAll()
+        self.listening.withLock {
+            $0.stopped = false
+            $0.failure = nil
         }
+        let app = self.makeApplication()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.engine.run() }
+                group.addTask { try await app.run() }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            self.stopped(failure: error)
+            throw error
+        }
+        self.stopped(failure: nil)
     }
 
     /// Runs only the controllers (no HTTP server) until the task is cancelled.
@@ -84,7 +99,7 @@ public final class SimulatedCluster: Sendable {
     public func makeApplication() -> some ApplicationProtocol {
         Application(
             responder: KubeResponder(cluster: self),
-            configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: nil),
+            configuration: .init(address: .hostname(self.configuration.host, port: self.portToBind), serverName: nil),
             onServerRunning: { [weak self] channel in
                 self?.didStartListening(port: channel.localAddress?.port ?? 0)
             },
@@ -92,13 +107,20 @@ public final class SimulatedCluster: Sendable {
         )
     }
 
+    /// The configured port, or, when that is 0 and a run has bound one, that port again.
+    private var portToBind: Int {
+        if self.configuration.port != 0 { return self.configuration.port }
+        return self.listening.withLock { $0.boundPort } ?? 0
+    }
+
     /// Waits until the HTTP server listens and returns its port.
-    /// - Throws: `CancellationError` when the server stopped (or never started) first.
+    /// - Throws: the error the server stopped with (a port already taken, say), or `CancellationError`
+    ///   when it stopped (or never started) without one.
     public func waitUntilListening() async throws -> Int {
         try await withCheckedThrowingContinuation { continuation in
             let result = self.listening.withLock { state -> Result<Int, any Error>? in
                 if let port = state.port { return .success(port) }
-                if state.stopped { return .failure(CancellationError()) }
+                if state.stopped { return .failure(state.failure ?? CancellationError()) }
                 state.waiters.append(continuation)
                 return nil
             }
@@ -112,6 +134,7 @@ public final class SimulatedCluster: Sendable {
     private func didStartListening(port: Int) {
         let waiters = self.listening.withLock { state -> [CheckedContinuation<Int, any Error>] in
             state.port = port
+            state.boundPort = port
             defer { state.waiters = [] }
             return state.waiters
         }
@@ -119,15 +142,16 @@ public final class SimulatedCluster: Sendable {
         for waiter in waiters { waiter.resume(returning: port) }
     }
 
-    private func stopped() {
+    private func stopped(failure: (any Error)?) {
         self.store.closeAllWatches()
         let waiters = self.listening.withLock { state -> [CheckedContinuation<Int, any Error>] in
             state.stopped = true
+            state.failure = failure
             state.port = nil
             defer { state.waiters = [] }
             return state.waiters
         }
-        for waiter in waiters { waiter.resume(throwing: CancellationError()) }
+        for waiter in waiters { waiter.resume(throwing: failure ?? CancellationError()) }
     }
 
     // MARK: - Time

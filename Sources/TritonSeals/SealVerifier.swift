@@ -39,7 +39,8 @@ public struct SealVerifier {
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// The seal the failure is about, when it is about one.
         public var seal: UInt64?
-        /// The first global log position (0-based leaf index) the failure concerns, when known.
+        /// The first global log position (0-based leaf index) the failure concerns, when known: for a seal
+        /// whose root differs, the position just after the last event of the seal before it.
         public var position: Int64?
         public var message: String
         public var description: String { self.message }
@@ -140,7 +141,9 @@ public struct SealVerifier {
                     )
                 }
                 self.next += 1
-                self.rangeStart = nil
+                // The next range starts right after the last sealed event, not at the next event seen:
+                // events removed just after a seal lie inside the range the next failure names.
+                self.rangeStart = self.lastPosition.map { $0 + 1 }
             }
         }
 

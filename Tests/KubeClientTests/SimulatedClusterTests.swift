@@ -280,7 +280,9 @@ struct SimulatedClusterTests {
     @Test func watchResumesAfterTheServerDropsTheConnection() async throws {
         var configuration = SimConfiguration(seed: 12)
         configuration.timeScale = 50
-        configuration.port = try freeLocalPort()
+        // Port 0: the kernel picks a free port (a port picked beforehand could be taken by another test's
+        // server before this one binds it); the second run binds the same port again.
+        configuration.port = 0
         let cluster = SimulatedCluster(configuration: configuration)
         let firstServer = Task { try await cluster.run() }
         let port = try await cluster.waitUntilListening()
@@ -304,6 +306,7 @@ struct SimulatedClusterTests {
         let secondServer = Task { try await cluster.run() }
         defer { secondServer.cancel() }
         for _ in 0..<100 where cluster.port == nil { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(cluster.port == port, "the restarted server listens where the first one did")
         _ = try await client.create(Self.pod("drop-b", labels: ["app": "drop"]))
         var next: String?
         while next == nil, let event = try await iterator.next() {

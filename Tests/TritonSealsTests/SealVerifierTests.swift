@@ -41,6 +41,21 @@ struct SealVerifierTests {
         changed.leaves[17] = MerkleTree.leafHash(Array("forged".utf8))
         #expect(failure(changed).map { $0.seal == 2 && $0.position == 10 } == true, "\(String(describing: failure(changed)))")
 
+        // Events removed right after a seal: the range named starts just after that seal's last event,
+        // so the removed positions are inside it (not at the next event that is still there).
+        var positions = Array(Int64(0)..<50)
+        var removedAfterSeal = log
+        removedAfterSeal.leaves.removeSubrange(10..<13)
+        positions.removeSubrange(10..<13)
+        let removedFailure: SealVerifier.Failure?
+        do {
+            _ = try SealVerifier(keys: log.keys).verify(leafHashes: removedAfterSeal.leaves, positions: positions, seals: log.seals)
+            removedFailure = nil
+        } catch {
+            removedFailure = error
+        }
+        #expect(removedFailure.map { $0.seal == 2 && $0.position == 10 } == true, "\(String(describing: removedFailure))")
+
         var reordered = log
         reordered.leaves.swapAt(3, 4)
         #expect(failure(reordered)?.seal == 1)
