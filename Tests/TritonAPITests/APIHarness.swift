@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import GRPCCore
+import GRPCNIOTransportHTTP2
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -11,6 +12,7 @@ import Testing
 import TritonAPI
 import TritonDomain
 import TritonEngine
+import TritonGRPC
 import TritonJSON
 import TritonProjections
 import TritonSimAdapter
@@ -83,6 +85,17 @@ struct APIHarness {
         try await self.run { client in try await body(client, port) }
     }
 
+    /// `body` with a plaintext gRPC client of the flow service on loopback `port`.
+    static func withFlowsClient<Result: Sendable>(
+        port: Int, _ body: (Deployflow_DeployFlow.Client<HTTP2ClientTransport.Posix>) async throws -> Result
+    ) async throws -> Result {
+        try await withGRPCClient(
+            transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+        ) { grpc in
+            try await body(Deployflow_DeployFlow.Client(wrapping: grpc))
+        }
+    }
+
     /// The events of `type` in the global log, once it shows any (a reader sees an event only after every
     /// transaction that began before it has ended, and the engine keeps some running), plus a moment more.
     func visible(_ type: String) async throws -> [RecordedEvent] {
@@ -120,6 +133,14 @@ struct APIHarness {
          "template":{"spec":{"containers":[{"name":"app","image":"\(image)"}]}}},
          "updateStrategy":{"canary":1,"batchSize":"50%","mode":"manual"}}
         """
+    }
+
+    /// Creates a flow in `prod` from `body` as `token`'s user; its name.
+    static func createFlow(_ client: any TestClientProtocol, _ body: String = Self.createBody, token: String = "deployer-token-1") async throws -> String {
+        let created = try await client.execute(
+            uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: Self.headers(token), body: ByteBuffer(string: body)
+        ) { try Self.json($0) }
+        return try #require(created["name"] as? String, "\(created)")
     }
 
     /// Polls `GET` until `done` holds for the flow (or fails after 60 s).

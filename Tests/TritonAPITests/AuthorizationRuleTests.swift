@@ -32,10 +32,7 @@ struct AuthorizationRuleTests {
         let h = try await APIHarness()
         defer { h.store.shutdown() }
         try await h.runWithGRPC { client, port in
-            try await withGRPCClient(
-                transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            ) { grpc in
-                let flows = Deployflow_DeployFlow.Client(wrapping: grpc)
+            try await APIHarness.withFlowsClient(port: port) { flows in
                 try await Self.check(h, client, flows, CLIRunner(port: try #require(client.port)))
             }
         }

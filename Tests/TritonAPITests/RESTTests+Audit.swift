@@ -24,11 +24,7 @@ extension RESTTests {
             let (none, noneBody) = try await get("/api/v1/audit/proofs/inclusion?position=1")
             #expect(none == .notFound && String(decoding: noneBody, as: UTF8.self).contains("no seal yet"))
 
-            let flow = try await client.execute(
-                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
-                body: ByteBuffer(string: APIHarness.createBody)
-            ) { try APIHarness.json($0) }
-            let name = try #require(flow["name"] as? String)
+            let name = try await APIHarness.createFlow(client)
             _ = try await APIHarness.waitFor(client, name) { $0["phase"] as? String == "Success" }
             let first = try #require(try await sealer.seal())
 

@@ -25,11 +25,7 @@ extension RESTTests {
                 try await client.execute(uri: path, method: .get, headers: APIHarness.headers("viewer-token-1")) { ($0.status, Data($0.body.readableBytesView)) }
             }
             func json(_ data: Data) -> [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
-            let created = try await client.execute(
-                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
-                body: ByteBuffer(string: APIHarness.createBody)
-            ) { try APIHarness.json($0) }
-            let name = try #require(created["name"] as? String)
+            let name = try await APIHarness.createFlow(client)
             _ = try await APIHarness.waitFor(client, name) { $0["phase"] as? String == "Success" }
             let id = FlowID(name)
             let events = try await h.store.readStream(Streams.flow(id))
@@ -65,10 +61,7 @@ extension RESTTests {
             #expect(badInstance == .badRequest)
 
             // The same over gRPC: the flow as it was and where it stopped.
-            try await withGRPCClient(
-                transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)
-            ) { grpc in
-                let flows = Deployflow_DeployFlow.Client(wrapping: grpc)
+            try await APIHarness.withFlowsClient(port: grpcPort) { flows in
                 var request = Deployflow_DeployMetaRequest()
                 request.deploy.namespace = "prod"
                 request.deploy.name = name

@@ -161,16 +161,13 @@ extension RESTTests {
             let port = try #require(client.port)
             let reader = SSEReader()
             defer { reader.http.shutdown() }
-            let created = try await client.execute(
-                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
-                body: ByteBuffer(
-                    string: """
-                        {"applicationSpec":{"instanceName":"watched","image":"shop/watched:v1","replicas":2},
-                         "updateStrategy":{"batchSize":1,"mode":"manual"}}
-                        """
-                )
-            ) { try APIHarness.json($0) }
-            let name = try #require(created["name"] as? String)
+            let name = try await APIHarness.createFlow(
+                client,
+                """
+                {"applicationSpec":{"instanceName":"watched","image":"shop/watched:v1","replicas":2},
+                 "updateStrategy":{"batchSize":1,"mode":"manual"}}
+                """
+            )
             let waiting = try await APIHarness.waitFor(client, name) { $0["waiting"] != nil }
             let position = try #require(waiting["position"] as? Int)
             let url = "http://127.0.0.1:\(port)/api/v1/namespaces/prod/deployflows/\(name)/watch"
@@ -209,16 +206,13 @@ extension RESTTests {
         let h = try await APIHarness()
         defer { h.store.shutdown() }
         try await h.runWithGRPC { client, grpcPort in
-            let created = try await client.execute(
-                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
-                body: ByteBuffer(
-                    string: """
-                        {"applicationSpec":{"instanceName":"resumed","image":"shop/resumed:v1","replicas":4},
-                         "updateStrategy":{"batchSize":1,"mode":"manual"}}
-                        """
-                )
-            ) { try APIHarness.json($0) }
-            let name = try #require(created["name"] as? String)
+            let name = try await APIHarness.createFlow(
+                client,
+                """
+                {"applicationSpec":{"instanceName":"resumed","image":"shop/resumed:v1","replicas":4},
+                 "updateStrategy":{"batchSize":1,"mode":"manual"}}
+                """
+            )
             let id = FlowID(name)
             // Noise on other streams from 8 writers, and someone who passes every stop, while the watches run.
             let noise = Task {
@@ -252,10 +246,7 @@ extension RESTTests {
                 }
             }
             defer { driver.cancel() }
-            try await withGRPCClient(
-                transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)
-            ) { grpc in
-                let flows = Deployflow_DeployFlow.Client(wrapping: grpc)
+            try await APIHarness.withFlowsClient(port: grpcPort) { flows in
                 var request = Deployflow_WatchRequest()
                 request.deploy.namespace = "prod"
                 request.deploy.name = name
@@ -294,10 +285,7 @@ extension RESTTests {
                  "template":{"spec":{"containers":[{"name":"12122-sample-10010-container","image":"nginx:latest","ports":[{"containerPort":80}]}]}},
                  "replicas":3},"updateStrategy":{"batchSize":1,"canary":1,"mode":"auto"}}
                 """
-            let created = try await client.execute(
-                uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"), body: ByteBuffer(string: body)
-            ) { try APIHarness.json($0) }
-            let name = try #require(created["name"] as? String)
+            let name = try await APIHarness.createFlow(client, body)
             let smoked = try await APIHarness.waitFor(client, name) { ($0["waiting"] as? [String: Any])?["step"] as? String == "pullIn" }
             #expect(APIHarness.batchPhase(smoked, 1) == "Smoked" && smoked["mode"] as? String == "auto")
             let pods = ((smoked["conditions"] as? [[String: Any]])?.first?["pods"] as? [[String: Any]]) ?? []
