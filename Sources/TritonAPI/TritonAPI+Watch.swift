@@ -68,8 +68,8 @@ extension TritonAPI {
 
     /// The flow after each of its events that come after `recorded` (the events of the state a client
     /// has), one state per event (a heartbeat is `nil`), in the flow's version order: an event of the
-    /// flow the log delivers is folded onto the state it follows; one that does not follow it (a gap)
-    /// makes the stream reread the flow.
+    /// flow the log delivers is folded onto the state it follows (``FlowRecord/apply(_:)``, not a refold
+    /// of the whole stream); one that does not follow it (a gap) makes the stream reread the flow.
     static func flowStates(
         _ id: FlowID, after recorded: [RecordedEvent], store: PostgresEventStore, heartbeat: Duration
     ) -> AsyncThrowingStream<FlowRecord?, any Error> {
@@ -77,19 +77,18 @@ extension TritonAPI {
         let task = Task {
             do {
                 let stream = Streams.flow(id)
-                var recorded = recorded
+                var state = try FlowRecord(id: id, recorded: recorded)
                 for try await item in Self.followWithHeartbeat(store, from: recorded.last?.logPosition ?? .start, heartbeat: heartbeat) {
                     guard let event = item else {
                         continuation.yield(nil)
                         continue
                     }
-                    guard event.streamID == stream, event.version > (recorded.last?.version ?? 0) else { continue }
-                    if event.version == (recorded.last?.version ?? 0) + 1 {
-                        recorded.append(event)
+                    guard event.streamID == stream, event.version > state.version else { continue }
+                    if event.version == state.version + 1 {
+                        try state.apply(event)
                     } else {
-                        recorded = try await store.readStream(stream, afterVersion: 0)
+                        state = try FlowRecord(id: id, recorded: try await store.readStream(stream, afterVersion: 0))
                     }
-                    let state = try FlowRecord(id: id, recorded: recorded)
                     while case .dropped = continuation.yield(state) { try await Task.sleep(for: .milliseconds(2)) }
                     if state.state.isFinished { break }
                 }

@@ -50,26 +50,29 @@ public struct FlowRecord: Sendable, Equatable {
         self.version = 0
         self.logPosition = .start
         self.batchIntents = [:]
-        for event in recorded {
-            let decoded = try DeployFlow.Event.decode(type: event.type, data: Data(event.data.utf8))
-            let before = self.state
-            self.state = DeployFlow.evolve(self.state, decoded)
-            self.version = event.version
-            self.logPosition = event.logPosition
-            guard Self.intentTypes.contains(event.type), let metadata = try? EventMetadata.decode(json: event.metadata) else { continue }
-            let attribution = Attribution(
-                intent: event.type, actor: metadata.actor, reason: metadata.reason, at: metadata.time, position: event.logPosition.position
-            )
-            if case .flowCreated = decoded { self.createdBy = metadata.actor }
-            self.lastIntent = attribution
-            switch decoded {
-            case .flowCreated, .emergencyDeclared, .emergencyReviewed:
-                break
-            case .nextRequested(let next):
-                self.batchIntents[next.batch] = attribution
-            default:
-                if before.currentBatch > 0 { self.batchIntents[before.currentBatch] = attribution }
-            }
+        for event in recorded { try self.apply(event) }
+    }
+
+    /// Folds one more event of the flow's stream (the one after ``version``) onto this record.
+    public mutating func apply(_ event: RecordedEvent) throws {
+        let decoded = try DeployFlow.Event.decode(type: event.type, data: Data(event.data.utf8))
+        let before = self.state
+        self.state = DeployFlow.evolve(self.state, decoded)
+        self.version = event.version
+        self.logPosition = event.logPosition
+        guard Self.intentTypes.contains(event.type), let metadata = try? EventMetadata.decode(json: event.metadata) else { return }
+        let attribution = Attribution(
+            intent: event.type, actor: metadata.actor, reason: metadata.reason, at: metadata.time, position: event.logPosition.position
+        )
+        if case .flowCreated = decoded { self.createdBy = metadata.actor }
+        self.lastIntent = attribution
+        switch decoded {
+        case .flowCreated, .emergencyDeclared, .emergencyReviewed:
+            break
+        case .nextRequested(let next):
+            self.batchIntents[next.batch] = attribution
+        default:
+            if before.currentBatch > 0 { self.batchIntents[before.currentBatch] = attribution }
         }
     }
 
