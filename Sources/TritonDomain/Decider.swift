@@ -16,16 +16,22 @@ public protocol Decider {
     static func decide(_ command: Command, _ state: State) throws(Rejection) -> [Event]
     /// Applies one event to the state. Total: events are facts and never fail.
     static func evolve(_ state: State, _ event: Event) -> State
+    /// `evolve` in place (a model whose state is large implements it to change the state without a copy).
+    static func apply(_ event: Event, to state: inout State)
 }
 
 extension Decider {
+    public static func apply(_ event: Event, to state: inout State) {
+        state = Self.evolve(state, event)
+    }
+
     /// Folds events, oldest first, into a state.
     public static func fold(_ events: some Sequence<Event>) -> State {
-        events.reduce(Self.initialState, Self.evolve)
+        Self.fold(events, from: Self.initialState)
     }
 
     /// Folds `events` on top of an existing state.
     public static func fold(_ events: some Sequence<Event>, from state: State) -> State {
-        events.reduce(state, Self.evolve)
+        events.reduce(into: state) { state, event in Self.apply(event, to: &state) }
     }
 }

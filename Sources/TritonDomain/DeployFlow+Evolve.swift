@@ -4,11 +4,17 @@ extension DeployFlow {
     /// Applies one event to the state. Total and deterministic: it reads nothing but its arguments.
     public static func evolve(_ state: State, _ event: Event) -> State {
         var state = state
+        Self.apply(event, to: &state)
+        return state
+    }
+
+    /// ``evolve(_:_:)`` in place: a state held once is changed without copying its batches and pods.
+    public static func apply(_ event: Event, to state: inout State) {
         switch event {
         case .flowCreated(let e):
             state = Self.created(e)
             state.updatedAt = e.at
-            return state
+            return
         case .flowInitializing(let e):
             state.phase = .initializing
             state.updatedAt = e.at
@@ -137,7 +143,6 @@ extension DeployFlow {
             state.emergency?.reviewNote = e.note
             state.emergency?.reviewedAt = e.at
         }
-        return state
     }
 
     private static func created(_ e: FlowCreated) -> State {

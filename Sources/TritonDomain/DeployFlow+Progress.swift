@@ -6,13 +6,14 @@ extension DeployFlow {
     /// the transitions. A paused flow records facts but makes no transition.
     static func settle(_ initial: [Event], on state: State, at: Date) -> [Event] {
         var events = initial
-        var current = Self.fold(initial, from: state)
+        var current = state
+        for event in initial { Self.apply(event, to: &current) }
         // Every step moves the flow forward, so this ends; the bound only guards against a bug.
         for _ in 0..<10_000 {
             let step = Self.nextStep(current, at: at)
             if step.isEmpty { break }
             events += step
-            current = Self.fold(step, from: current)
+            for event in step { Self.apply(event, to: &current) }
         }
         return events
     }

@@ -71,6 +71,23 @@ extension CommandHandler {
         return outcome
     }
 
+    /// Sends the engine's facts for the flow's current state in one append: each command decided on the
+    /// state the ones before it left and recorded with its own metadata (observer, timer, executor); once
+    /// the flow is finished the rest are dropped, as a finished flow takes no more facts. (The caller
+    /// records the flow's end on the instance stream, as ``FlowWorker/step(_:)`` does.)
+    @discardableResult
+    public func report(
+        to flow: FlowID, _ decide: (DeployFlow.State) throws -> [(kind: DeployFlow.Command.Kind, metadata: EventMetadata)]
+    ) async throws -> Outcome<DeployFlow> {
+        let outcome = try await self.handle(DeployFlow.self, stream: Streams.flow(flow), until: \.isFinished) { state in
+            try decide(state).map { kind, metadata in
+                let metadata = metadata.storedPrecision
+                return (DeployFlow.Command(kind, metadata: metadata), metadata)
+            }
+        }
+        return outcome
+    }
+
     /// Records on the instance stream that a flow finished, freeing the instance for the next one.
     /// Recording it twice (the runner and an intent at once) is harmless: the second finds it ended.
     public func endFlow(_ state: DeployFlow.State, metadata: EventMetadata) async throws {

@@ -54,22 +54,37 @@ public struct CommandHandler: Sendable {
     public func handle<D: Decider>(
         _: D.Type, stream: StreamID, metadata: EventMetadata, commands: (D.State) throws -> [D.Command]
     ) async throws -> Outcome<D> where D.Event: StoredEvent {
+        try await self.handle(D.self, stream: stream, until: { _ in false }) { state in
+            try commands(state).map { ($0, metadata) }
+        }
+    }
+
+    /// Like ``handle(_:stream:metadata:commands:)``, with each command's events carrying that command's
+    /// own metadata (who reported what), and deciding stops once `until` holds for the state decided so
+    /// far: the commands after that are dropped (a flow that finished part way takes no more facts).
+    @discardableResult
+    public func handle<D: Decider>(
+        _: D.Type, stream: StreamID, until: (D.State) -> Bool,
+        commands: (D.State) throws -> [(command: D.Command, metadata: EventMetadata)]
+    ) async throws -> Outcome<D> where D.Event: StoredEvent {
         var attempt = 0
         while true {
             attempt += 1
             let (state, version) = try await self.load(D.self, stream: stream)
             var events: [D.Event] = []
+            var newEvents: [NewEvent] = []
             var decided = state
-            for command in try commands(state) {
+            for (command, metadata) in try commands(state) {
+                if until(decided) { break }
                 let produced = try D.decide(command, decided)
                 decided = D.fold(produced, from: decided)
                 events += produced
+                for event in produced { newEvents.append(try event.newEvent(metadata: metadata)) }
             }
             guard !events.isEmpty else { return Outcome(events: [], state: state, version: version) }
             do {
                 let result = try await self.store.append(
-                    to: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
-                    events: try events.map { try $0.newEvent(metadata: metadata) }
+                    to: stream, expectedVersion: version == 0 ? .noStream : .exact(version), events: newEvents
                 )
                 self.cache?.put(stream, state: decided, version: result.lastVersion)
                 return Outcome(events: events, state: decided, version: result.lastVersion)
@@ -79,4 +94,3 @@ public struct CommandHandler: Sendable {
         }
     }
 }
-

@@ -4,7 +4,7 @@ import Synchronization
 import TritonDomain
 
 /// Runs the step loop for every active flow concurrently: each tick, one ``FlowWorker`` step per flow
-/// (in a task group), until the flow is finished and its end is recorded on the instance stream.
+/// (in a task group, at most ``maxConcurrentSteps`` at once), until the flow is finished and its end is recorded on the instance stream.
 ///
 /// Flows are found by following the global log for `FlowCreated` events, so flows created while the
 /// runner runs are picked up on the next tick, and a runner started after a crash picks up every flow
@@ -22,6 +22,10 @@ public final class FlowRunner: Sendable {
     public let worker: FlowWorker
     /// Real time between ticks. Defaults to 100 ms.
     public let tickInterval: Duration
+    /// Flows stepped at once within a tick. Defaults to `8`: enough to keep the database and the
+    /// cluster busy, few enough that an intent arriving meanwhile (the API shares the store's
+    /// connections) does not queue behind every active flow's step.
+    public let maxConcurrentSteps: Int
     /// Who drives which flow among processes sharing the log; `nil` when this runner is alone.
     public let ownership: (any OwnershipLocks)?
     /// Called with the flows this runner starts driving (newly created, or taken over from a process
@@ -66,12 +70,13 @@ public final class FlowRunner: Sendable {
     private static let flowPrefix = Streams.flow(FlowID("")).rawValue
 
     public init(
-        worker: FlowWorker, tickInterval: Duration = .milliseconds(100), ownership: (any OwnershipLocks)? = nil,
-        onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil, onProblem: (@Sendable (String) -> Void)? = nil,
+        worker: FlowWorker, tickInterval: Duration = .milliseconds(100), maxConcurrentSteps: Int = 8,
+        ownership: (any OwnershipLocks)? = nil, onStartDriving: (@Sendable ([FlowID]) -> Void)? = nil, onProblem: (@Sendable (String) -> Void)? = nil,
         start: (@Sendable () async throws -> Start)? = nil
     ) {
         self.worker = worker
         self.tickInterval = tickInterval
+        self.maxConcurrentSteps = max(1, maxConcurrentSteps)
         self.ownership = ownership
         self.onStartDriving = onStartDriving
         self.onProblem = onProblem
@@ -129,8 +134,11 @@ public final class FlowRunner: Sendable {
         await self.deleteInstances()
         let flows = await self.ownedActiveFlows()
         let worker = self.worker
+        let limit = self.maxConcurrentSteps
         let results = await withTaskGroup(of: (FlowID, Result<Bool, any Error>).self) { group in
-            for flow in flows {
+            var pending = flows[...]
+            func stepNext() {
+                guard let flow = pending.popFirst() else { return }
                 group.addTask {
                     do {
                         return (flow, .success(try await worker.step(flow).isFinished))
@@ -139,8 +147,12 @@ public final class FlowRunner: Sendable {
                     }
                 }
             }
+            for _ in 0..<limit { stepNext() }
             var results: [(FlowID, Result<Bool, any Error>)] = []
-            for await result in group { results.append(result) }
+            for await result in group {
+                results.append(result)
+                stepNext()
+            }
             return results
         }
         let problems = self.tracking.withLock { t in

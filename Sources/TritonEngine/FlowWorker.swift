@@ -33,13 +33,15 @@ public struct FlowWorker: Sendable {
 
     /// Observes, fires due timers and executes once; records `endFlow` on the instance stream when the
     /// flow is finished. Returns the flow's state after the step.
+    ///
+    /// What the observer saw and the timers that fell due are one append; so are the traffic gates the
+    /// executor set: a step commits a handful of times, not once per pod.
     @discardableResult
     public func step(_ flow: FlowID) async throws -> DeployFlow.State {
         var (state, _) = try await self.handler.load(DeployFlow.self, stream: Streams.flow(flow))
         guard let spec = state.spec else { return state }
         if !state.isFinished {
-            state = try await self.observe(flow, spec.instance, state)
-            state = try await self.fireTimers(flow, state)
+            state = try await self.observeAndFireTimers(flow, spec.instance, state)
             state = try await self.execute(flow, spec, state)
         }
         // Frees the instance; already recorded (by an intent, or another worker) is fine.
@@ -47,48 +49,42 @@ public struct FlowWorker: Sendable {
         return state
     }
 
-    // MARK: - Observer
+    // MARK: - Observer and timers
 
-    private func observe(_ flow: FlowID, _ instance: InstanceRef, _ state: DeployFlow.State) async throws -> DeployFlow.State {
-        var state = state
+    private func observeAndFireTimers(
+        _ flow: FlowID, _ instance: InstanceRef, _ state: DeployFlow.State
+    ) async throws -> DeployFlow.State {
         let workload = try await self.cluster.workload(instance)
         let pods = workload == nil ? [] : try await self.cluster.pods(instance)
         let observation = workload?.observation ?? .missing
-        if state.workload != observation {
-            state = try await self.send(.observeWorkload(observation), flow, state, actor: "observer", source: .observer)
-        }
         let updateRevision = workload?.status.updateRevision
-        let seen = Set(pods.map(\.name))
-        for pod in pods {
-            let observed = pod.observation(updateRevision: updateRevision)
-            guard state.pod(named: pod.name) != observed, !state.isFinished else { continue }
-            state = try await self.send(.observePod(observed), flow, state, actor: "observer", source: .observer)
-        }
-        // Pods the flow knows that no longer exist.
-        var vanished: [PodObservation] = state.pods.filter { !seen.contains($0.name) }
-        let known = Set(vanished.map(\.name))
-        for batch in state.batches {
-            for pod in batch.pods where !pod.gone && !seen.contains(pod.name) && !known.contains(pod.name) {
-                vanished.append(PodObservation(name: pod.name))
+        let observed = pods.map { $0.observation(updateRevision: updateRevision) }
+        let observer = self.metadata("observer", .observer)
+        let timer = self.metadata("timer", .timer)
+        let now = timer.time
+        let outcome = try await self.handler.report(to: flow) { state in
+            var facts: [(kind: DeployFlow.Command.Kind, metadata: EventMetadata)] = []
+            if state.workload != observation { facts.append((.observeWorkload(observation), observer)) }
+            for pod in observed where state.pod(named: pod.name) != pod { facts.append((.observePod(pod), observer)) }
+            // Pods the flow knows that no longer exist.
+            let seen = Set(observed.map(\.name))
+            var vanished: [PodObservation] = state.pods.filter { !seen.contains($0.name) }
+            let known = Set(vanished.map(\.name))
+            for batch in state.batches {
+                for pod in batch.pods where !pod.gone && !seen.contains(pod.name) && !known.contains(pod.name) {
+                    vanished.append(PodObservation(name: pod.name))
+                }
             }
+            for var pod in vanished {
+                pod.gone = true
+                facts.append((.observePod(pod), observer))
+            }
+            // Timers due now; one the observations above cancel fires no more (the decider checks).
+            for due in state.pendingTimers where due.dueAt <= now { facts.append((.timerFired(id: due.id), timer)) }
+            return facts
         }
-        for var pod in vanished where !state.isFinished {
-            pod.gone = true
-            state = try await self.send(.observePod(pod), flow, state, actor: "observer", source: .observer)
-        }
-        return state
-    }
-
-    // MARK: - Timers
-
-    private func fireTimers(_ flow: FlowID, _ state: DeployFlow.State) async throws -> DeployFlow.State {
-        var state = state
-        let now = self.clock()
-        for timer in state.pendingTimers where timer.dueAt <= now {
-            guard !state.isFinished, state.pendingTimer(timer.id) != nil else { continue }
-            state = try await self.send(.timerFired(id: timer.id), flow, state, actor: "timer", source: .timer)
-        }
-        return state
+        if !outcome.events.isEmpty { self.onEvents?(flow, outcome.events) }
+        return outcome.state
     }
 
     // MARK: - Executor
@@ -131,15 +127,24 @@ public struct FlowWorker: Sendable {
         // Traffic gates of the pods the flow cares about.
         guard !state.isFinished else { return state }
         let pods = Dictionary(try await self.cluster.pods(instance).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var gatesSet: [(kind: DeployFlow.Command.Kind, metadata: EventMetadata)] = []
         for (name, gate) in intent.gates.sorted(by: { $0.key < $1.key }) {
-            guard let pod = pods[name], !state.isFinished else { continue }
+            guard let pod = pods[name] else { continue }
             let key = "gate \(name)=\(gate.rawValue)"
             let recorded = state.appliedMutations.contains(key)
             guard !recorded || pod.gate != gate else { continue }
             let resourceVersion = try await self.cluster.setGate(instance, pod: name, to: gate)
-            if !recorded { state = try await self.recordMutation(key, .setGate, resourceVersion, flow, state) }
+            if !recorded {
+                gatesSet.append(
+                    (.mutationApplied(key: key, kind: .setGate, resourceVersion: resourceVersion), self.metadata("executor", .executor))
+                )
+            }
         }
-        return state
+        guard !gatesSet.isEmpty else { return state }
+        // Recorded together once all are set; a crash before that sets them again (harmless) and records them.
+        let outcome = try await self.handler.report(to: flow) { _ in gatesSet }
+        if !outcome.events.isEmpty { self.onEvents?(flow, outcome.events) }
+        return outcome.state
     }
 
     /// `replicas=R partition=P paused=B podsToDelete=[…]`: what a workload convergence sets.

@@ -58,12 +58,12 @@ enum StreamFolding {
         if event.version > fold.version + 1 {
             let missing = try await store.readStream(event.streamID, afterVersion: fold.version)
             for earlier in missing where earlier.version < event.version {
-                fold.state = DeployFlow.evolve(fold.state, try self.decodeFlow(earlier))
+                DeployFlow.apply(try self.decodeFlow(earlier), to: &fold.state)
                 fold.version = earlier.version
             }
         }
         let decoded = try self.decodeFlow(event)
-        fold.state = DeployFlow.evolve(fold.state, decoded)
+        DeployFlow.apply(decoded, to: &fold.state)
         fold.version = event.version
         return decoded
     }
@@ -88,7 +88,7 @@ enum StreamFolding {
         var fold = FlowFold()
         guard version > 0 else { return fold }
         for event in try await store.readStream(stream, afterVersion: 0) where event.version <= version {
-            fold.state = DeployFlow.evolve(fold.state, try self.decodeFlow(event))
+            DeployFlow.apply(try self.decodeFlow(event), to: &fold.state)
             fold.version = event.version
         }
         return fold
