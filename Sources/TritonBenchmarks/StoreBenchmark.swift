@@ -250,7 +250,7 @@ public enum StoreBenchmark {
 
     /// Runs `writers` concurrent loops for `seconds` and returns events per second. Each writer's
     /// setup runs before the clock starts; its step returns the number of events it wrote.
-    private static func measure(
+    static func measure(
         writers: Int, seconds: Double,
         setUp: @escaping @Sendable (Int) async throws -> @Sendable (Int) async throws -> Int
     ) async throws -> Double {
@@ -279,7 +279,7 @@ public enum StoreBenchmark {
         return Double(total) / Self.seconds(ContinuousClock.now - started)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
+    static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 

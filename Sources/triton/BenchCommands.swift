@@ -7,7 +7,7 @@ import TritonBenchmarks
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print their figures.",
-        subcommands: [BenchStore.self, BenchSeals.self, BenchReports.self, BenchSim.self, BenchEngine.self]
+        subcommands: [BenchStore.self, BenchSeals.self, BenchReports.self, BenchSim.self, BenchEngine.self, BenchFigures.self]
     )
 }
 
@@ -169,6 +169,49 @@ struct BenchEngine: AsyncParsableCommand {
             tickMs: self.tickMs, timeout: self.timeout
         )
         let report = try await EngineBenchmark.run(options) { line in output.progress(line) }
+        if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
+    }
+}
+
+struct BenchFigures: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "figures",
+        abstract: "Triton's append rate by writer count, global read + decode and fold, as ops/bench-peers.sh compares them with peers'."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Writer counts, comma-separated; each writer appends one event at a time to its own stream.")
+    var writers: String = "1,2,4,8"
+
+    @Option(help: "Seconds per append case.")
+    var seconds: Double = 5
+
+    @Option(help: "Flow streams written for the read and fold figures.")
+    var streams: Int = 1000
+
+    @Option(help: "Events per flow stream.")
+    var eventsPerStream: Int = 100
+
+    var counts: [Int?] { self.writers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !self.counts.isEmpty, self.counts.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 64 }) else {
+            throw ValidationError("--writers: give numbers from 1 to 64, comma-separated (got '\(self.writers)')")
+        }
+        guard self.seconds > 0 else { throw ValidationError("--seconds: must be greater than 0") }
+        guard self.streams > 0 else { throw ValidationError("--streams: must be greater than 0") }
+        guard self.eventsPerStream >= 2 else { throw ValidationError("--events-per-stream: must be at least 2") }
+    }
+
+    func run() async throws {
+        let output = self.output
+        let options = PeerBenchmark.Options(
+            url: try self.database.resolvedURL(), writers: self.counts.compactMap { $0 }, seconds: self.seconds, streams: self.streams,
+            eventsPerStream: self.eventsPerStream
+        )
+        let report = try await PeerBenchmark.run(options) { line in output.progress(line) }
         if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
     }
 }
