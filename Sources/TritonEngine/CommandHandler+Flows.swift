@@ -79,13 +79,12 @@ extension CommandHandler {
     public func report(
         to flow: FlowID, _ decide: (DeployFlow.State) throws -> [(kind: DeployFlow.Command.Kind, metadata: EventMetadata)]
     ) async throws -> Outcome<DeployFlow> {
-        let outcome = try await self.handle(DeployFlow.self, stream: Streams.flow(flow), until: \.isFinished) { state in
+        try await self.handle(DeployFlow.self, stream: Streams.flow(flow), until: \.isFinished) { state in
             try decide(state).map { kind, metadata in
                 let metadata = metadata.storedPrecision
                 return (DeployFlow.Command(kind, metadata: metadata), metadata)
             }
         }
-        return outcome
     }
 
     /// Records on the instance stream that a flow finished, freeing the instance for the next one.
