@@ -178,8 +178,44 @@ public final class PostgresEventStore: EventStore {
         guard !events.isEmpty else {
             throw EventStoreError(.invalidInput, "events: an append needs at least one event", stream: stream)
         }
-        for (index, event) in events.enumerated() where event.type.isEmpty || event.type.utf8.count > 200 {
-            throw EventStoreError(.invalidInput, "events[\(index)].type: must be 1 to 200 bytes long", stream: stream)
+        guard !stream.rawValue.utf8.contains(0) else {
+            throw EventStoreError(.invalidInput, "stream: must not contain the NUL character (U+0000)")
+        }
+        for (index, event) in events.enumerated() {
+            if event.type.isEmpty || event.type.utf8.count > 200 || event.type.utf8.contains(0) {
+                throw EventStoreError(.invalidInput, "events[\(index)].type: must be 1 to 200 bytes long, without U+0000", stream: stream)
+            }
+            if Self.holdsNUL(event.data) {
+                throw EventStoreError(.invalidInput, "events[\(index)].data: must not contain the NUL character (U+0000)", stream: stream)
+            }
+            if Self.holdsNUL(event.metadata) {
+                throw EventStoreError(.invalidInput, "events[\(index)].metadata: must not contain the NUL character (U+0000)", stream: stream)
+            }
+        }
+    }
+
+    /// Whether JSON text holds U+0000, raw or as the escape `\u0000`: PostgreSQL's jsonb refuses it, and
+    /// libpq's text parameters are C strings that would silently end at it.
+    static func holdsNUL(_ json: String) -> Bool {
+        var json = json
+        return json.withUTF8 { bytes in
+            var index = 0
+            let backslash = UInt8(ascii: "\\"), zero = UInt8(ascii: "0")
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 0 { return true }
+                if byte == backslash {
+                    if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == zero, bytes[index + 3] == zero,
+                        bytes[index + 4] == zero, bytes[index + 5] == zero
+                    {
+                        return true
+                    }
+                    index += 2
+                    continue
+                }
+                index += 1
+            }
+            return false
         }
     }
 

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -88,6 +89,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(rejection).response
         } catch let denied as IntentDenied {
             return APIError(denied).response
+        } catch let error as EventStoreError where error.code == .invalidInput {
+            // The log refused what a request would have written (a string with U+0000 that got past the
+            // request's own checks); nothing was written.
+            return APIError(.badRequest, code: "badRequest", "the log refused the request: \(error.message)").response
         } catch let error as HTTPError {
             return APIError(error.status, code: error.status.code == 404 ? "notFound" : "httpError", error.body ?? error.status.reasonPhrase)
                 .response

@@ -29,7 +29,33 @@ struct JSONBody: Sendable {
             throw APIError.badRequest(nil, "the body is not valid JSON (\(error))")
         }
         guard case .object(let object) = value else { throw APIError.badRequest(nil, "the body must be a JSON object") }
+        if let field = Self.firstNUL(in: value, path: "") {
+            throw APIError.badRequest(field.isEmpty ? nil : field, "must not contain the NUL character (U+0000): the log cannot store it")
+        }
         return JSONBody(object: object)
+    }
+
+    /// The path of the first string or key that holds U+0000 (PostgreSQL's text and jsonb cannot
+    /// hold it, and a C string would silently cut it off), else nil.
+    static func firstNUL(in value: JSONValue, path: String) -> String? {
+        switch value {
+        case .string(let text):
+            return text.utf8.contains(0) ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = Self.firstNUL(in: item, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let fields):
+            for key in fields.keys.sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if key.utf8.contains(0) { return child }
+                if let found = Self.firstNUL(in: fields[key]!, path: child) { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     func name(_ key: String) -> String { self.path.isEmpty ? key : "\(self.path).\(key)" }

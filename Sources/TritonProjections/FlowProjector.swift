@@ -215,6 +215,7 @@ public actor FlowProjector {
         var instanceOrder: [StreamID] = []
         var observations: [InstanceRef: [String?]] = [:]
         var observationOrder: [InstanceRef] = []
+        let loaded = try await self.preload(events)
         for event in events {
             switch ProjectedStream(event.streamID) {
             case .flow(let id):
@@ -222,7 +223,7 @@ public actor FlowProjector {
                 if let working = flows[id] {
                     fold = working
                 } else {
-                    fold = try await self.cachedFlow(id, stream: event.streamID)
+                    fold = self.flows[id] ?? loaded.flows[id] ?? FlowFold()
                     flowOrder.append(id)
                 }
                 let decoded = try await StreamFolding.apply(event, to: &fold, store: self.store)
@@ -236,7 +237,7 @@ public actor FlowProjector {
                 if let working = instances[stream] {
                     fold = working
                 } else {
-                    fold = try await self.cachedInstance(stream)
+                    fold = self.instances[stream] ?? loaded.instances[stream] ?? InstanceFold()
                     instanceOrder.append(stream)
                 }
                 _ = try await StreamFolding.apply(event, to: &fold, store: self.store)
@@ -264,24 +265,69 @@ public actor FlowProjector {
         return (write, flows, instances)
     }
 
-    private func cachedFlow(_ id: FlowID, stream: StreamID) async throws -> FlowFold {
-        if let cached = self.flows[id] { return cached }
-        let rows = try await self.store.withTransaction { tx in
-            try await tx.query("SELECT version FROM flows WHERE id = $1", [id.rawValue])
+    /// The folds of the streams a page touches that the cache does not hold, loaded together before the
+    /// page is folded: a stream whose first event in the page is its very first starts empty (no query;
+    /// the creation burst of many flows is exactly that), the others take one query per kind for the
+    /// versions the tables hold and then a read of each stream (only after a restart or an eviction).
+    /// Before, each new stream cost its own transaction of three round trips inside the page's fold.
+    private func preload(_ events: [RecordedEvent]) async throws -> (flows: [FlowID: FlowFold], instances: [StreamID: InstanceFold]) {
+        var flows: [FlowID: FlowFold] = [:]
+        var instances: [StreamID: InstanceFold] = [:]
+        var seen = Set<StreamID>()
+        var unknownFlows: [(id: FlowID, stream: StreamID)] = []
+        var unknownInstances: [(stream: StreamID, ref: InstanceRef)] = []
+        for event in events where seen.insert(event.streamID).inserted {
+            switch ProjectedStream(event.streamID) {
+            case .flow(let id) where self.flows[id] == nil:
+                if event.version == 1 { flows[id] = FlowFold() } else { unknownFlows.append((id, event.streamID)) }
+            case .instance(let stream) where self.instances[stream] == nil:
+                if event.version > 1, let ref = ProjectedStream.instanceRef(stream) {
+                    unknownInstances.append((stream, ref))
+                } else {
+                    instances[stream] = InstanceFold()
+                }
+            default:
+                continue
+            }
         }
-        let version = try rows.first.map { try RowReader(table: "flows", columns: ["version"], row: $0).int64("version") } ?? 0
-        return try await StreamFolding.loadFlow(stream, upTo: version, store: self.store)
-    }
-
-    private func cachedInstance(_ stream: StreamID) async throws -> InstanceFold {
-        if let cached = self.instances[stream] { return cached }
-        guard let ref = ProjectedStream.instanceRef(stream) else { return InstanceFold() }
-        let rows = try await self.store.withTransaction { tx in
-            try await tx.query("SELECT version FROM instances WHERE namespace = $1 AND name = $2", [ref.namespace, ref.name])
+        guard !unknownFlows.isEmpty || !unknownInstances.isEmpty else { return (flows, instances) }
+        let (flowRows, instanceRows) = try await self.store.withTransaction { tx in
+            let flowRows =
+                unknownFlows.isEmpty
+                ? []
+                : try await tx.query(
+                    "SELECT id, version FROM flows WHERE id = ANY($1::text[])", [SQLText.textArray(unknownFlows.map(\.id.rawValue))]
+                )
+            let instanceRows =
+                unknownInstances.isEmpty
+                ? []
+                : try await tx.query(
+                    """
+                    SELECT i.namespace, i.name, i.version FROM instances i
+                    JOIN unnest($1::text[], $2::text[]) AS k(namespace, name) ON i.namespace = k.namespace AND i.name = k.name
+                    """,
+                    [SQLText.textArray(unknownInstances.map(\.ref.namespace)), SQLText.textArray(unknownInstances.map(\.ref.name))]
+                )
+            return (flowRows, instanceRows)
         }
-        let version =
-            try rows.first.map { try RowReader(table: "instances", columns: ["version"], row: $0).int64("version") } ?? 0
-        return try await StreamFolding.loadInstance(stream, upTo: version, store: self.store)
+        var flowVersions: [String: Int64] = [:]
+        for row in flowRows {
+            let reader = RowReader(table: "flows", columns: ["id", "version"], row: row)
+            flowVersions[try reader.string("id")] = try reader.int64("version")
+        }
+        var instanceVersions: [InstanceRef: Int64] = [:]
+        for row in instanceRows {
+            let reader = RowReader(table: "instances", columns: ["namespace", "name", "version"], row: row)
+            instanceVersions[InstanceRef(namespace: try reader.string("namespace"), name: try reader.string("name"))] =
+                try reader.int64("version")
+        }
+        for (id, stream) in unknownFlows {
+            flows[id] = try await StreamFolding.loadFlow(stream, upTo: flowVersions[id.rawValue] ?? 0, store: self.store)
+        }
+        for (stream, ref) in unknownInstances {
+            instances[stream] = try await StreamFolding.loadInstance(stream, upTo: instanceVersions[ref] ?? 0, store: self.store)
+        }
+        return (flows, instances)
     }
 
     /// Keeps the cache within its capacity: finished flows go first, then any.

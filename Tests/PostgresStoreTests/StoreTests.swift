@@ -76,6 +76,24 @@ struct StoreTests {
             try await store.append(to: "s", expectedVersion: .noStream, events: [NewEvent(type: "T", data: "{not json")])
         }
         #expect(badJSON?.code == .invalidInput)
+        // U+0000: jsonb refuses the escape, and a raw NUL would silently cut a C string (a stream id
+        // "a\0b" would have written to "a").
+        let nulCases: [(StreamID, NewEvent, String)] = [
+            ("s", NewEvent(type: "T", data: #"{"k": "a\u0000b"}"#), "events[0].data"),
+            ("s", NewEvent(type: "T", data: "{\"k\": \"a\u{0}b\"}"), "events[0].data"),
+            ("s", NewEvent(type: "T", data: "{}", metadata: #"{"reason": "\u0000"}"#), "events[0].metadata"),
+            ("s\u{0}other", NewEvent(type: "T", data: "{}"), "stream"),
+        ]
+        for (stream, event, field) in nulCases {
+            let error = await #expect(throws: EventStoreError.self) {
+                try await store.append(to: stream, expectedVersion: .noStream, events: [event])
+            }
+            #expect(error?.code == .invalidInput)
+            #expect(error?.message.hasPrefix(field) == true, "\(String(describing: error))")
+        }
+        // An escaped backslash before "u0000" is text, not U+0000.
+        #expect(!PostgresEventStore.holdsNUL(#"{"path": "C:\\u0000"}"#))
+        #expect(PostgresEventStore.holdsNUL(#"{"path": "C:\\\u0000"}"#))
         #expect(try await store.readStream("s", afterVersion: 0).isEmpty)
         #expect(throws: EventStoreError.self) {
             try PostgresEventStore(configuration: .init(url: "host=/nowhere", schema: "bad; drop"))

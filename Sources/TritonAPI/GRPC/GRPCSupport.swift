@@ -87,6 +87,8 @@ func rpc<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         throw APIError(rejection).rpcError
     } catch let denied as IntentDenied {
         throw APIError(denied).rpcError
+    } catch let error as EventStoreError where error.code == .invalidInput {
+        throw RPCError(code: .invalidArgument, message: "the log refused the request: \(error.message)")
     } catch is CancellationError {
         throw RPCError(code: .cancelled, message: "cancelled")
     } catch {
