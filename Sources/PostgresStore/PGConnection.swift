@@ -141,7 +141,9 @@ final class PGConnection: @unchecked Sendable {
         let message = primary ?? PGConnection.lastError(self.handle)
         switch sqlState {
         case "TR001", "23505":
-            throw EventStoreError(.wrongExpectedVersion, message, sqlState: sqlState)
+            // A unique violation's detail names the stream: "Key (stream_id, version)=(s, 2) already exists."
+            let detail = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "D"))) }.map { String(cString: $0) }
+            throw EventStoreError(.wrongExpectedVersion, detail.map { "\(message): \($0)" } ?? message, sqlState: sqlState)
         case "TR002":
             throw EventStoreError(.appendOnly, message, sqlState: sqlState)
         case let s? where s.hasPrefix("22"):

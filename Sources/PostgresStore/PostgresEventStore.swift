@@ -97,17 +97,45 @@ public final class PostgresEventStore: EventStore {
         guard Set(appends.map(\.streamID)).count == appends.count else {
             throw EventStoreError(.invalidInput, "appends: a stream appears more than once in one atomic append")
         }
-        let results = try await self.pool.withConnection { connection in
-            try await connection.execute("BEGIN")
-            do {
-                var results: [AppendResult] = []
-                for part in appends { results.append(try await self.appendOne(part, on: connection)) }
-                try await connection.execute("COMMIT")
-                return results
-            } catch {
-                if !connection.isBroken { try? await connection.execute("ROLLBACK") }
-                throw error
+        let notify = self.configuration.notifyMode == .inTransaction ? "true" : "false"
+        let events = appends.flatMap(\.events)
+        let rows: [(stream: Int, position: LogPosition, version: Int64)]
+        do {
+            rows = try await self.pool.withConnection { connection in
+                try await connection.query(
+                    """
+                    SELECT out_stream, out_position, out_tx::text, out_version
+                    FROM append_streams($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::boolean)
+                    """,
+                    [
+                        PGArray.text(appends.map(\.streamID.rawValue)), PGArray.text(appends.map { String($0.expectedVersion.number) }),
+                        PGArray.text(appends.map { String($0.events.count) }), PGArray.text(events.map(\.type)),
+                        PGArray.text(events.map(\.data)), PGArray.text(events.map(\.metadata)), notify,
+                    ],
+                    decode: Self.decodeStreamsAppended
+                )
             }
+        } catch var error as EventStoreError {
+            // Name the stream when the server's message does (a stale version names it; a unique
+            // violation's detail does).
+            error.stream = appends.first {
+                error.message.contains("stream \($0.streamID.rawValue) is not at") || error.message.contains("=(\($0.streamID.rawValue), ")
+            }?.streamID
+            if error.code == .wrongExpectedVersion {
+                let streams = error.stream.map { [$0] } ?? appends.map(\.streamID)
+                error.message =
+                    streams.count == 1
+                    ? "stream \(streams[0]) is no longer at \(appends.first { $0.streamID == streams[0] }!.expectedVersion): another writer appended first"
+                    : "one of the streams \(streams.map(\.rawValue).joined(separator: ", ")) is no longer at its expected version: another writer appended first"
+            }
+            throw error
+        }
+        let results = appends.enumerated().map { index, part in
+            let mine = rows.filter { $0.stream == index + 1 }
+            return AppendResult(
+                streamID: part.streamID, firstVersion: mine.first?.version ?? 0, lastVersion: mine.last?.version ?? 0,
+                positions: mine.map(\.position)
+            )
         }
         self.localAppends.signal()
         return results
@@ -312,6 +340,12 @@ public final class PostgresEventStore: EventStore {
     static func decodeAppended(_ reader: PGResultReader) -> [(LogPosition, Int64)] {
         (0..<reader.rowCount).map { row in
             (LogPosition(transaction: reader.uint64(row, 1), position: reader.int64(row, 0)), reader.int64(row, 2))
+        }
+    }
+
+    static func decodeStreamsAppended(_ reader: PGResultReader) -> [(stream: Int, position: LogPosition, version: Int64)] {
+        (0..<reader.rowCount).map { row in
+            (Int(reader.int64(row, 0)), LogPosition(transaction: reader.uint64(row, 2), position: reader.int64(row, 1)), reader.int64(row, 3))
         }
     }
 

@@ -49,19 +49,34 @@ struct StoreTests {
         let store = try await TestDatabase.makeStore()
         defer { store.shutdown() }
         _ = try await store.append(to: "instance-a", expectedVersion: .noStream, events: [TestDatabase.event(1)])
-        // The second part is stale, so the first must not land either.
-        await #expect(throws: EventStoreError.self) {
-            try await store.append([
-                StreamAppend(streamID: "flow-1", expectedVersion: .noStream, events: [TestDatabase.event(1)]),
-                StreamAppend(streamID: "instance-a", expectedVersion: .noStream, events: [TestDatabase.event(2)]),
-            ])
+        // The second part is stale (behind: a unique violation; ahead: the version is missing), so the
+        // first must not land either; the error names the stale stream.
+        for stale in [ExpectedVersion.noStream, .exact(4)] {
+            let error = await #expect(throws: EventStoreError.self) {
+                try await store.append([
+                    StreamAppend(streamID: "flow-1", expectedVersion: .noStream, events: [TestDatabase.event(1)]),
+                    StreamAppend(streamID: "instance-a", expectedVersion: stale, events: [TestDatabase.event(2)]),
+                ])
+            }
+            #expect(error?.code == .wrongExpectedVersion)
+            #expect(error?.stream == "instance-a", "\(String(describing: error))")
         }
         #expect(try await store.readStream("flow-1", afterVersion: 0).isEmpty)
+        // One round trip for every stream: versions, positions in log order, and the chains as single appends make them.
         let results = try await store.append([
-            StreamAppend(streamID: "flow-1", expectedVersion: .noStream, events: [TestDatabase.event(1)]),
-            StreamAppend(streamID: "instance-a", expectedVersion: .exact(1), events: [TestDatabase.event(2)]),
+            StreamAppend(streamID: "flow-1", expectedVersion: .noStream, events: [TestDatabase.event(1), TestDatabase.event(2)]),
+            StreamAppend(streamID: "instance-a", expectedVersion: .exact(1), events: [TestDatabase.event(3)]),
+            StreamAppend(streamID: "flow-2", expectedVersion: .noStream, events: [TestDatabase.event(4), TestDatabase.event(5), TestDatabase.event(6)]),
         ])
-        #expect(results.map(\.lastVersion) == [1, 2])
+        #expect(results.map(\.firstVersion) == [1, 2, 1])
+        #expect(results.map(\.lastVersion) == [2, 2, 3])
+        #expect(results.map(\.positions.count) == [2, 1, 3])
+        let positions = results.flatMap(\.positions)
+        #expect(positions == positions.sorted() && Set(positions.map(\.transaction)).count == 1)
+        let flow2 = try await store.readStream("flow-2", afterVersion: 0)
+        #expect(flow2.map(\.logPosition) == results[2].positions)
+        #expect(flow2.map(\.version) == [1, 2, 3] && flow2.map { $0.data.contains("\"n\": \($0.version + 3)") } == [true, true, true])
+        #expect(try await store.verify().firstBreak == nil)
     }
 
     @Test func badInputIsRejectedByField() async throws {
