@@ -106,6 +106,18 @@ struct StoreTests {
             #expect(error?.code == .invalidInput)
             #expect(error?.message.hasPrefix(field) == true, "\(String(describing: error))")
         }
+        // The table keeps no CHECK constraints (they were recompiled on every INSERT); the append function
+        // that SQL callers use checks the same rules.
+        let checks = try await store.withTransaction { tx in
+            try await tx.query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'c'")
+        }
+        #expect(checks.first?.first == "0")
+        for call in ["'', 0, ARRAY['T']", "'s', 0, ARRAY['']", "'s', -1, ARRAY['T']", "repeat('x', 513), 0, ARRAY['T']"] {
+            let error = await #expect(throws: EventStoreError.self, "\(call)") {
+                try await store.withTransaction { tx in try await tx.execute("SELECT append_events(\(call), ARRAY['{}'], ARRAY['{}'])") }
+            }
+            #expect(error?.code == .invalidInput, "\(call): \(String(describing: error))")
+        }
         // An escaped backslash before "u0000" is text, not U+0000.
         #expect(!PostgresEventStore.holdsNUL(#"{"path": "C:\\u0000"}"#))
         #expect(PostgresEventStore.holdsNUL(#"{"path": "C:\\\u0000"}"#))
