@@ -114,6 +114,9 @@ struct CLITests {
         let rows = report?["rows"] as? [[String: Any]] ?? []
         #expect(rows.count == 10)
         #expect(rows.filter { $0["ratioToBareInsert"] != nil }.count == 8)
+        // The headline cases alternate with bare INSERTs in rounds and give the rounds' range.
+        let headline = rows.filter { $0["rounds"] != nil }
+        #expect(headline.map { $0["writers"] as? Int } == [1, 8] && headline.allSatisfy { ($0["ratioRange"] as? [Double])?.count == 2 }, "\(headline)")
         #expect((report?["globalReadEvents"] as? Int ?? 0) >= 2000)
         #expect(result.stderr.contains("append, 8 writer(s)"))
         // Sealing's cost on appends, side by side (0.2 s is too short for a seal every 1,000 events).
