@@ -43,6 +43,14 @@ final class PGConnectionPool: Sendable {
         }
     }
 
+    /// Opens connections until `count` (at most the pool's size) are open, so the first callers of a
+    /// burst do not each pay a connection's set-up (TCP, authentication, search_path).
+    func warmUp(_ count: Int) async throws {
+        var leased: [PGConnection] = []
+        defer { leased.forEach(self.release) }
+        for _ in 0..<min(count, self.maxConnections) { leased.append(try await self.lease()) }
+    }
+
     /// Closes idle connections and refuses new leases.
     func close() {
         let waiters = self.state.withLock { state in

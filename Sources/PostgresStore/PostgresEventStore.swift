@@ -77,6 +77,12 @@ public final class PostgresEventStore: EventStore {
         self.pool.close()
     }
 
+    /// Opens the pool's connections now (up to `connections`, default all of them) instead of on first
+    /// use, for a process about to take a burst (`bench engine` does, before its clock starts).
+    public func warmUp(connections: Int? = nil) async throws {
+        try await self.pool.warmUp(connections ?? self.configuration.poolSize)
+    }
+
     // MARK: - Appending
 
     public func append(to stream: StreamID, expectedVersion: ExpectedVersion, events: [NewEvent]) async throws -> AppendResult {

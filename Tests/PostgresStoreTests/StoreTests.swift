@@ -127,6 +127,21 @@ struct StoreTests {
         }
     }
 
+    @Test func warmUpOpensThePoolsConnections() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        let name = "warm-\(UInt32.random(in: 0...UInt32.max))"
+        let warmed = try PostgresEventStore(
+            configuration: .init(url: try TestDatabase.url(), schema: store.configuration.schema, poolSize: 4, applicationName: name)
+        )
+        defer { warmed.shutdown() }
+        try await warmed.warmUp()
+        let rows = try await store.withTransaction { tx in
+            try await tx.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", [name])
+        }
+        #expect(rows.first?.first == "4")
+    }
+
     @Test func globalOrderIsNumericByTransactionThenPosition() async throws {
         let store = try await TestDatabase.makeStore()
         defer { store.shutdown() }
