@@ -138,6 +138,11 @@ public actor LogSealer {
     /// in it but the insert, and the actor runs one write at a time (`writing`).
     private var writing = false
 
+    /// Taken by the transaction that writes a seal: one seal writer at a time per schema (the store's
+    /// schema is first on the search path). One key for the whole server made every schema's sealer
+    /// queue behind the others in an open transaction, which held back every global reader on it.
+    public static let writeLockSQL = "SELECT pg_advisory_xact_lock(hashtext('triton.seals.' || current_schema()))"
+
     private func write(now: Date) async throws -> Seal? {
         guard !self.writing, let state = self.state, state.unsealed > 0 else { return nil }
         self.writing = true
@@ -148,7 +153,7 @@ public actor LogSealer {
         let frontier = state.tree.frontier.map(Hex.encode).joined(separator: ",")
         let key = self.key
         let written = try await self.store.withTransaction { tx -> Bool in
-            try await tx.execute("SELECT pg_advisory_xact_lock(hashtext('triton.seals'))")
+            try await tx.execute(Self.writeLockSQL)
             let rows = try await tx.query("SELECT coalesce(max(sequence), 0) FROM seals")
             let current = rows.first?.first.flatMap { $0 }.flatMap { UInt64($0) } ?? 0
             guard current == seal.sequence - 1 else { return false }

@@ -274,6 +274,40 @@ struct SealAuditTests {
         }
     }
 
+    /// The seal writer's lock is per schema. It was one lock for the whole server: every Triton schema's
+    /// sealer queued behind the others in an open transaction, and those transactions held back the global
+    /// read of every log on the server (the full test suite's SSE, projector and NOTIFY tests timed out).
+    @Test func sealersOfTwoSchemasDoNotWaitForEachOther() async throws {
+        let a = try await TestDatabase.makeStore()
+        let b = try await TestDatabase.makeStore()
+        defer {
+            a.shutdown()
+            b.shutdown()
+        }
+        _ = try await b.append(to: "s", expectedVersion: .noStream, events: [Self.event(1)])
+        let holding = Atomic(false)
+        let done = Atomic(false)
+        // Schema a's seal lock, held until b has sealed or 8 s have passed.
+        let holder = Task {
+            try await a.withTransaction { tx in
+                try await tx.execute(LogSealer.writeLockSQL)
+                holding.store(true, ordering: .sequentiallyConsistent)
+                let deadline = ContinuousClock.now + .seconds(8)
+                while !done.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+        }
+        while !holding.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(10)) }
+        let started = ContinuousClock.now
+        try await LogSealer(store: b, key: SealKey()).seal()
+        let took = ContinuousClock.now - started
+        done.store(true, ordering: .sequentiallyConsistent)
+        try await holder.value
+        #expect(took < .seconds(6), "schema b's sealer waited for schema a's seal lock (\(took))")
+        #expect(try await SealRecords(store: b).all().count == 1)
+    }
+
     @Test func theRunningSealerSealsEveryNEventsAndAtASealPoint() async throws {
         let store = try await TestDatabase.makeStore()
         defer { store.shutdown() }

@@ -30,7 +30,7 @@ struct CLITests {
         let schema = Self.freshSchema()
         let first = try await Self.triton(["migrate", "--database-url", url, "--schema", schema])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("applied 0001_event_log, 0002_projections, 0003_idempotency, 0004_instance_deletion, 0005_seals, 0006_seal_key_rotation to schema \(schema)"))
+        #expect(first.stdout.contains("applied 0001_event_log, 0002_projections, 0003_idempotency, 0004_instance_deletion, 0005_seals, 0006_seal_key_rotation, 0007_append_streams, 0008_events_checks_in_the_append_paths to schema \(schema)"))
         let second = try await Self.triton(["migrate", "--database-url", url, "--schema", schema, "--output", "json"])
         #expect(second.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: [String]]
