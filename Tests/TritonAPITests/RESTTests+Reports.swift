@@ -142,6 +142,9 @@ extension RESTTests {
 }
 
 /// Runs a tool of the machine (chromium, pdftotext) and returns its exit status and standard output.
+/// The blocking reads and the wait run on a thread of their own: on one of the two threads of the
+/// concurrency pool, a headless Chromium of several seconds stalled every other test of the process
+/// (the full suite's SSE and follower tests then timed out).
 enum TestTools {
     static func run(_ tool: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         let process = Process()
@@ -151,8 +154,13 @@ enum TestTools {
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = pipe.fileHandleForReading
+        return await withCheckedContinuation { continuation in
+            Thread {
+                let data = output.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+            }.start()
+        }
     }
 }

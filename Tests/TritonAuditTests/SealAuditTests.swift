@@ -285,6 +285,11 @@ struct SealAuditTests {
             b.shutdown()
         }
         _ = try await b.append(to: "s", expectedVersion: .noStream, events: [Self.event(1)])
+        // The global read shows it once every transaction begun before it has ended (other tests' too).
+        let visible = ContinuousClock.now + .seconds(30)
+        while try await b.readAll(after: .start, limit: 1).isEmpty, ContinuousClock.now < visible {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let holding = Atomic(false)
         let done = Atomic(false)
         // Schema a's seal lock, held until b has sealed or 8 s have passed.
