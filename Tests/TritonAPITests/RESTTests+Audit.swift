@@ -26,6 +26,14 @@ extension RESTTests {
 
             let name = try await APIHarness.createFlow(client)
             _ = try await APIHarness.waitFor(client, name) { $0["phase"] as? String == "Success" }
+            // The seal must cover the flow's last event: wait (bounded) until the global read shows
+            // FlowSucceeded, which a loaded machine can append and show a moment after the phase.
+            let shown = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < shown {
+                let log = try await h.store.readAll(after: .start, limit: 10_000)
+                if log.contains(where: { $0.streamID.rawValue == "deployflow-\(name)" && $0.type == "FlowSucceeded" }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let first = try #require(try await sealer.seal())
 
             let (status, listing) = try await get("/api/v1/audit/seals")

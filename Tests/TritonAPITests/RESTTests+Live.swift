@@ -66,7 +66,9 @@ struct SSEReader {
     }
 
     /// The ids of the first `count` frames of `url` (fewer when `timeout` passes first).
-    func ids(_ url: String, token: String, lastEventID: Int64?, count: Int, timeout: Duration = .seconds(30)) async throws -> [Int64] {
+    /// The bound is generous: the full suite runs ~70 suites at once on 2 cores, and the in-process
+    /// simulated clusters of other tests can keep this process's two concurrency threads busy for long.
+    func ids(_ url: String, token: String, lastEventID: Int64?, count: Int, timeout: Duration = .seconds(80)) async throws -> [Int64] {
         try await withThrowingTaskGroup(of: [Int64]?.self) { group in
             group.addTask {
                 var ids: [Int64] = []
