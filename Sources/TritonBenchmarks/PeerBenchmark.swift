@@ -91,14 +91,9 @@ public enum PeerBenchmark {
         var appends: [AppendRate] = []
         for writers in options.writers {
             progress("triton: append, \(writers) writer(s) × 1 event…")
-            let rate = try await StoreBenchmark.measure(writers: writers, seconds: options.seconds) { writer in
-                let stream = StreamID("bench-peers-\(writers)-\(writer)")
-                let events = [NewEvent(type: "BenchmarkEvent", data: payload, metadata: "{\"actor\":\"bench\",\"source\":\"cli\"}")]
-                return { i in
-                    _ = try await store.append(to: stream, expectedVersion: i == 0 ? .noStream : .exact(Int64(i)), events: events)
-                    return 1
-                }
-            }
+            let rate = try await StoreBenchmark.measureAppends(
+                store, writers: writers, seconds: options.seconds, payload: payload, streamPrefix: "bench-peers-\(writers)"
+            )
             appends.append(AppendRate(writers: writers, eventsPerSecond: rate))
         }
 

@@ -155,17 +155,10 @@ public enum StoreBenchmark {
             let cases: [(Int, Int)] = mode == .coalesced ? [(1, 1), (8, 1), (1, 10), (8, 10)] : [(1, 1), (8, 1)]
             for (writers, perAppend) in cases {
                 @Sendable func appendRate(round: Int) async throws -> Double {
-                    try await Self.measure(writers: writers, seconds: options.seconds) { writer in
-                        let stream = StreamID("bench-\(mode.rawValue)-\(writers)-\(perAppend)-\(writer)-\(round)")
-                        let events = (0..<perAppend).map { _ in
-                            NewEvent(type: "BenchmarkEvent", data: payload, metadata: "{\"actor\":\"bench\",\"source\":\"cli\"}")
-                        }
-                        return { i in
-                            let version = Int64(i * perAppend)
-                            _ = try await store.append(to: stream, expectedVersion: version == 0 ? .noStream : .exact(version), events: events)
-                            return perAppend
-                        }
-                    }
+                    try await Self.measureAppends(
+                        store, writers: writers, eventsPerAppend: perAppend, seconds: options.seconds, payload: payload,
+                        streamPrefix: "bench-\(mode.rawValue)-\(writers)-\(perAppend)-\(round)"
+                    )
                 }
                 guard mode == .coalesced, perAppend == 1 else {
                     progress("append, \(writers) writer(s) × \(perAppend) event(s), notify \(mode.rawValue)…")
@@ -273,14 +266,9 @@ public enum StoreBenchmark {
                     let task = sealed ? Task { try await sealer.run(policy: SealPolicy()) } : nil
                     if sealed { try await Task.sleep(for: .milliseconds(200)) }
                     let tag = sealed ? "sealed" : "unsealed"
-                    let rate = try await Self.measure(writers: writers, seconds: seconds) { writer in
-                        let stream = StreamID("bench-seal-\(tag)-\(writers)-\(writer)-\(round)")
-                        let events = [NewEvent(type: "BenchmarkEvent", data: payload, metadata: "{\"actor\":\"bench\",\"source\":\"cli\"}")]
-                        return { i in
-                            _ = try await store.append(to: stream, expectedVersion: i == 0 ? .noStream : .exact(Int64(i)), events: events)
-                            return 1
-                        }
-                    }
+                    let rate = try await Self.measureAppends(
+                        store, writers: writers, seconds: seconds, payload: payload, streamPrefix: "bench-seal-\(tag)-\(writers)-\(round)"
+                    )
                     task?.cancel()
                     _ = try? await task?.value
                     if sealed {
@@ -296,6 +284,24 @@ public enum StoreBenchmark {
             rows.append(SealingRow(writers: writers, unsealedEventsPerSecond: without, sealedEventsPerSecond: with, seals: seals, cut: 1 - with / without))
         }
         return rows
+    }
+
+    /// Appends by `writers` concurrent writers for `seconds`, each on its own stream (`<prefix>-<writer>`)
+    /// with `eventsPerAppend` events of `payload` per append; returns events per second.
+    static func measureAppends(
+        _ store: PostgresEventStore, writers: Int, eventsPerAppend: Int = 1, seconds: Double, payload: String, streamPrefix: String
+    ) async throws -> Double {
+        try await Self.measure(writers: writers, seconds: seconds) { writer in
+            let stream = StreamID("\(streamPrefix)-\(writer)")
+            let events = (0..<eventsPerAppend).map { _ in
+                NewEvent(type: "BenchmarkEvent", data: payload, metadata: "{\"actor\":\"bench\",\"source\":\"cli\"}")
+            }
+            return { i in
+                let version = Int64(i * eventsPerAppend)
+                _ = try await store.append(to: stream, expectedVersion: version == 0 ? .noStream : .exact(version), events: events)
+                return eventsPerAppend
+            }
+        }
     }
 
     /// Runs `writers` concurrent loops for `seconds` and returns events per second. Each writer's

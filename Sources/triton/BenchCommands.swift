@@ -151,10 +151,11 @@ struct BenchEngine: AsyncParsableCommand {
     @Option(help: "Give up on a case after this many seconds.")
     var timeout: Double = 900
 
-    var counts: [Int] { self.flows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var counts: [Int?] { commaSeparatedCounts(self.flows) }
 
     func validate() throws {
-        guard !self.counts.isEmpty, self.counts.allSatisfy({ $0 > 0 }) else {
+        // Every entry must be a number: "100,1k" is refused, not run as "100".
+        guard !self.counts.isEmpty, self.counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ValidationError("--flows: give positive numbers, comma-separated (got '\(self.flows)')")
         }
         guard self.pods > 0 else { throw ValidationError("--pods: must be greater than 0") }
@@ -165,7 +166,7 @@ struct BenchEngine: AsyncParsableCommand {
     func run() async throws {
         let output = self.output
         let options = EngineBenchmark.Options(
-            url: try self.database.resolvedURL(), flows: self.counts, podsPerFlow: self.pods, timeScale: self.timeScale,
+            url: try self.database.resolvedURL(), flows: self.counts.compactMap { $0 }, podsPerFlow: self.pods, timeScale: self.timeScale,
             tickMs: self.tickMs, timeout: self.timeout
         )
         let report = try await EngineBenchmark.run(options) { line in output.progress(line) }
@@ -194,7 +195,7 @@ struct BenchFigures: AsyncParsableCommand {
     @Option(help: "Events per flow stream.")
     var eventsPerStream: Int = 100
 
-    var counts: [Int?] { self.writers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var counts: [Int?] { commaSeparatedCounts(self.writers) }
 
     func validate() throws {
         guard !self.counts.isEmpty, self.counts.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 64 }) else {
@@ -214,4 +215,10 @@ struct BenchFigures: AsyncParsableCommand {
         let report = try await PeerBenchmark.run(options) { line in output.progress(line) }
         if self.output.isJSON { try self.output.printJSON(report) } else { print(report) }
     }
+}
+
+/// The entries of a comma-separated option as numbers, `nil` for an entry that is not one (so that
+/// validation refuses it instead of dropping it).
+func commaSeparatedCounts(_ text: String) -> [Int?] {
+    text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
 }

@@ -208,4 +208,25 @@ struct BenchEngineTests {
         // Progress on standard error names each case as it starts.
         #expect(result.stderr.contains("3 flows ×") && result.stderr.contains("5 flows ×"), "\(result.stderr)")
     }
+
+    @Test func benchFiguresPrintsTritonsSideOfThePeerComparison() async throws {
+        let url = try CLITests.databaseURL()
+        let result = try await CLITests.triton([
+            "bench", "figures", "--database-url", url, "--writers", "1,2", "--seconds", "0.2", "--streams", "3", "--events-per-stream", "5",
+            "--output", "json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let appends = report?["appends"] as? [[String: Any]] ?? []
+        #expect(appends.map { $0["writers"] as? Int } == [1, 2] && appends.allSatisfy { ($0["eventsPerSecond"] as? Double ?? 0) > 0 }, "\(result.stdout)")
+        #expect(report?["readEvents"] as? Int == 15, "the 3 flow streams of 5 events, decoded: \(result.stdout)")
+        #expect((report?["globalReadEventsPerSecond"] as? Double ?? 0) > 0 && (report?["foldEventsPerSecond"] as? Double ?? 0) > 0)
+        let bad = try await CLITests.triton(["bench", "figures", "--database-url", url, "--writers", "1,x"])
+        #expect(bad.status != 0 && bad.stderr.contains("--writers"), "\(bad.stderr)")
+    }
+
+    @Test func anEntryOfFlowsThatIsNotANumberIsRefused() async throws {
+        let result = try await CLITests.triton(["bench", "engine", "--database-url", try CLITests.databaseURL(), "--flows", "3,1k"])
+        #expect(result.status != 0 && result.stderr.contains("--flows"), "\(result.stderr)")
+    }
 }
