@@ -22,23 +22,37 @@ extension PostgresEventStore {
         // Listen first, then announce once: appends that committed before this loop started (when no
         // one was listening for them) are covered by that first NOTIFY, later ones by the stream.
         let appends = self.localAppends.listen()
-        await self.notifyOthers()
+        var connection: PGConnection?
+        connection = await self.notifyOthers(on: connection)
         for await _ in appends {
-            await self.notifyOthers()
+            connection = await self.notifyOthers(on: connection)
             // Coalesce: however many appends land during this pause, they cost one more NOTIFY at
             // most. Other processes learn of new events within about this long.
             try? await Task.sleep(for: self.configuration.notifyCoalescing)
         }
     }
 
-    private func notifyOthers() async {
+    /// Sends one NOTIFY on the notifier's own connection (opened on first use, and again after a
+    /// failure): not one of the pool's, which the appends use. Its transaction carries no data, so it
+    /// commits with `synchronous_commit = off` and does not wait for the WAL to reach the disk (the
+    /// appends it announces committed durably before it was sent). Returns the connection to reuse.
+    private func notifyOthers(on connection: PGConnection?) async -> PGConnection? {
         do {
-            try await self.pool.withConnection { connection in
-                try await connection.command("SELECT pg_notify($1, '')", [Self.notificationChannel])
-            }
+            let connection = if let connection { connection } else { try await self.openNotifierConnection() }
+            try await connection.command("SELECT pg_notify($1, '')", [Self.notificationChannel])
+            return connection
         } catch {
             self.logger.debug("NOTIFY failed; other processes will poll", metadata: ["error": "\(error)"])
+            return nil
         }
+    }
+
+    private func openNotifierConnection() async throws -> PGConnection {
+        let connection = try await PGConnection.connect(
+            url: self.configuration.url, schema: self.configuration.schema, applicationName: self.configuration.applicationName
+        )
+        try await connection.execute("SET synchronous_commit = off")
+        return connection
     }
 
     private func runListener() async {

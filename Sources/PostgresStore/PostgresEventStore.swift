@@ -151,21 +151,23 @@ public final class PostgresEventStore: EventStore {
     /// (the previous event must exist, or the stream must be empty for version 0), chains the hash
     /// exactly as `append_events` does, and inserts — no PL/pgSQL call and no array parameters on the
     /// hot path. No row back means the expected version was stale.
+    ///
+    /// `OFFSET 0` keeps the inner SELECT from being flattened into the INSERT: flattened (as the CTEs
+    /// this replaced were), the planner copied its expressions to each place that used them, so every
+    /// append looked up the previous event three times and parsed its data and metadata twice
+    /// (`EXPLAIN VERBOSE` showed three InitPlans; `PostgresStoreTests` checks the plan has one).
     static let appendSingleSQL = """
-        WITH prev AS (
-            SELECT CASE WHEN $2::bigint = 0
-                        THEN '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-                        ELSE (SELECT p.hash FROM events p WHERE p.stream_id = $1 AND p.version = $2::bigint) END AS h
-        ), ins AS (
-            INSERT INTO events (stream_id, version, event_type, data, metadata, prev_hash, hash)
-            SELECT $1, $2::bigint + 1, $3, j.d, j.m, prev.h,
-                   sha256(prev.h || convert_to($1 || E'\\n' || ($2::bigint + 1)::text || E'\\n' || $3 || E'\\n'
-                                               || j.d::text || E'\\n' || j.m::text, 'UTF8'))
-            FROM prev, (SELECT $4::jsonb AS d, $5::jsonb AS m) j
-            WHERE prev.h IS NOT NULL
-            RETURNING events.position, events.tx, events.version
-        )
-        SELECT position, tx::text, version FROM ins
+        INSERT INTO events (stream_id, version, event_type, data, metadata, prev_hash, hash)
+        SELECT $1, $2::bigint + 1, $3, x.d, x.m, x.h,
+               sha256(x.h || convert_to($1 || E'\\n' || ($2::bigint + 1)::text || E'\\n' || $3 || E'\\n'
+                                        || x.d::text || E'\\n' || x.m::text, 'UTF8'))
+        FROM (SELECT CASE WHEN $2::bigint = 0
+                          THEN '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+                          ELSE (SELECT p.hash FROM events p WHERE p.stream_id = $1 AND p.version = $2::bigint) END AS h,
+                     $4::jsonb AS d, $5::jsonb AS m
+              OFFSET 0) x
+        WHERE x.h IS NOT NULL
+        RETURNING position, tx::text, version
         """
 
     private func appendOne(_ part: StreamAppend, on connection: PGConnection) async throws -> AppendResult {

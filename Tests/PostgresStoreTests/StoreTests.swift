@@ -127,6 +127,29 @@ struct StoreTests {
         }
     }
 
+    @Test func aSingleEventAppendLooksUpThePreviousEventOnceAndParsesItsJSONOnce() async throws {
+        let store = try await TestDatabase.makeStore()
+        defer { store.shutdown() }
+        let name = "single_\(UInt32.random(in: 0...UInt32.max))"
+        let plan = try await store.withTransaction { tx in
+            try await tx.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            try await tx.execute("PREPARE \(name)(text, bigint, text, text, text) AS \(PostgresEventStore.appendSingleSQL)")
+            let rows = try await tx.query("EXPLAIN (VERBOSE) EXECUTE \(name)('s', 3, 'T', '{}', '{}')")
+            try await tx.execute("DEALLOCATE \(name)")
+            return rows.compactMap { $0.first ?? nil }.joined(separator: "\n")
+        }
+        func count(_ needle: String) -> Int { plan.components(separatedBy: needle).count - 1 }
+        #expect(count("Index Scan using events_stream_version") == 1, "\(plan)")
+        #expect(count("($4)::jsonb") == 1 && count("($5)::jsonb") == 1, "\(plan)")
+        // And the chain it writes is the one append_events writes.
+        _ = try await store.append(to: "s", expectedVersion: .noStream, events: [TestDatabase.event(1)])
+        _ = try await store.append(to: "s", expectedVersion: .exact(1), events: [TestDatabase.event(2)])
+        _ = try await store.append(to: "s", expectedVersion: .exact(2), events: [TestDatabase.event(3), TestDatabase.event(4)])
+        let report = try await store.verify()
+        #expect(report.firstBreak == nil)
+        #expect(report.events == 4)
+    }
+
     @Test func warmUpOpensThePoolsConnections() async throws {
         let store = try await TestDatabase.makeStore()
         defer { store.shutdown() }
