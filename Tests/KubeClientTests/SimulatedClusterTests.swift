@@ -278,14 +278,22 @@ struct SimulatedClusterTests {
     }
 
     @Test func watchResumesAfterTheServerDropsTheConnection() async throws {
-        var configuration = SimConfiguration(seed: 12)
-        configuration.timeScale = 50
-        // Port 0: the kernel picks a free port (a port picked beforehand could be taken by another test's
-        // server before this one binds it); the second run binds the same port again.
-        configuration.port = 0
-        let cluster = SimulatedCluster(configuration: configuration)
-        let firstServer = Task { try await cluster.run() }
-        let port = try await cluster.waitUntilListening()
+        // A port below the kernel's ephemeral range (32768 and up), so that no outgoing connection of
+        // another test can take it while the server is down; the second run binds it again. A port
+        // another server holds already is skipped for the next one.
+        var started: (cluster: SimulatedCluster, server: Task<Void, any Error>, port: Int)?
+        for _ in 0..<20 where started == nil {
+            var configuration = SimConfiguration(seed: 12)
+            configuration.timeScale = 50
+            configuration.port = Int.random(in: 20_000..<32_000)
+            let cluster = SimulatedCluster(configuration: configuration)
+            let server = Task { try await cluster.run() }
+            if let port = try? await cluster.waitUntilListening() { started = (cluster, server, port) } else { server.cancel() }
+        }
+        guard let (cluster, firstServer, port) = started else {
+            Issue.record("no free port between 20000 and 32000 in 20 tries")
+            return
+        }
         var clientConfiguration = KubeClient.Configuration(server: "http://127.0.0.1:\(port)")
         clientConfiguration.retry = RetryPolicy(maxRetries: 40, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200))
         let client = KubeClient(configuration: clientConfiguration)
@@ -305,7 +313,7 @@ struct SimulatedClusterTests {
         _ = try? await firstServer.value
         let secondServer = Task { try await cluster.run() }
         defer { secondServer.cancel() }
-        for _ in 0..<100 where cluster.port == nil { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<400 where cluster.port == nil { try await Task.sleep(for: .milliseconds(50)) }
         #expect(cluster.port == port, "the restarted server listens where the first one did")
         _ = try await client.create(Self.pod("drop-b", labels: ["app": "drop"]))
         var next: String?

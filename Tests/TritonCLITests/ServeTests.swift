@@ -211,10 +211,22 @@ struct BenchEngineTests {
 
     @Test func benchFiguresPrintsTritonsSideOfThePeerComparison() async throws {
         let url = try CLITests.databaseURL()
+        // A transaction open elsewhere on the server (here for 3 s, from before the benchmark writes)
+        // holds back every global read: the figures must still read all 15 events, not stop short.
+        let other = try PostgresEventStore(configuration: .init(url: url, schema: CLITests.freshSchema(), poolSize: 1))
+        defer { other.shutdown() }
+        let holding = Task {
+            try await other.withTransaction { tx in
+                _ = try await tx.query("SELECT pg_current_xact_id()::text")
+                try await Task.sleep(for: .seconds(3))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
         let result = try await CLITests.triton([
             "bench", "figures", "--database-url", url, "--writers", "1,2", "--seconds", "0.2", "--streams", "3", "--events-per-stream", "5",
             "--output", "json",
         ])
+        try await holding.value
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let appends = report?["appends"] as? [[String: Any]] ?? []
