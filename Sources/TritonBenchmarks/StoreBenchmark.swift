@@ -220,24 +220,7 @@ public enum StoreBenchmark {
             existing = try await store.statistics().events
         }
         progress("reading the global log (\(existing) events)…")
-        var cursor = LogPosition.start
-        var read = 0
-        var elapsed = Duration.zero
-        // The global read shows an event once every transaction begun before it has ended, so with other
-        // writers on the server (other schemas too) the head can trail for a moment: wait for it, off the clock.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            let started = ContinuousClock.now
-            let page = try await store.readAll(after: cursor, limit: 5000)
-            guard let last = page.last else {
-                if read >= existing || ContinuousClock.now > deadline { break }
-                try await Task.sleep(for: .milliseconds(10))
-                continue
-            }
-            elapsed += ContinuousClock.now - started
-            read += page.count
-            cursor = last.logPosition
-        }
+        let (read, elapsed) = try await Self.readGlobalLog(store, until: existing) { _ in }
         let readRate = Double(read) / Self.seconds(elapsed)
 
         return (rows, readRate, read, sealing)
@@ -333,6 +316,34 @@ public enum StoreBenchmark {
             return try await group.reduce(0, +)
         }
         return Double(total) / Self.seconds(ContinuousClock.now - started)
+    }
+
+    /// Reads the global log from its start until `total` events were seen, handing each page to
+    /// `visit`, and returns the events read and the time spent reading. The global read shows an event
+    /// once every transaction begun before it has ended, so with other transactions on the server (in
+    /// any schema) the head can trail for a moment: a page that comes back empty before the end is
+    /// waited for, off the clock, for at most `timeout` (then the read stops short, and the count says so).
+    static func readGlobalLog(
+        _ store: PostgresEventStore, until total: Int64, timeout: Duration = .seconds(60), _ visit: ([RecordedEvent]) throws -> Void
+    ) async throws -> (events: Int, duration: Duration) {
+        var cursor = LogPosition.start
+        var read = 0
+        var elapsed = Duration.zero
+        let deadline = ContinuousClock.now + timeout
+        while read < total {
+            let started = ContinuousClock.now
+            let page = try await store.readAll(after: cursor, limit: 5000)
+            guard let last = page.last else {
+                if ContinuousClock.now > deadline { break }
+                try await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            try visit(page)
+            elapsed += ContinuousClock.now - started
+            read += page.count
+            cursor = last.logPosition
+        }
+        return (read, elapsed)
     }
 
     static func median(_ values: [Double]) -> Double {
