@@ -88,6 +88,11 @@ public final class FlowRunner: Sendable {
     /// The lock key of an instance's deletion in ``OwnershipLocks``.
     public static func deletionKey(_ instance: InstanceRef) -> String { "delete:\(instance.namespace)/\(instance.name)" }
 
+    /// An error as the operator reads it in a problem report: its debug text, which says what failed
+    /// (a Kubernetes client error keeps its `description` generic, so that it does not leak into
+    /// replies, and names the request, status and reason only there).
+    static func problemText(_ error: any Error) -> String { String(reflecting: error) }
+
     /// Flows being driven now.
     public var activeFlows: [FlowID] { self.tracking.withLock { $0.active } }
     /// Flows the runner saw finish.
@@ -166,7 +171,7 @@ public final class FlowRunner: Sendable {
                         t.finished.insert(flow)
                     }
                 case .failure(let error):
-                    let message = String(describing: error)
+                    let message = Self.problemText(error)
                     if t.errors[flow] != message { problems.append("flow \(flow): \(message)") }
                     t.errors[flow] = message
                 }
@@ -195,7 +200,7 @@ public final class FlowRunner: Sendable {
             self.noteOwned(owned)
             return owned
         } catch {
-            let message = String(describing: error)
+            let message = Self.problemText(error)
             let changed = self.tracking.withLock { t in
                 defer {
                     t.owned = []
@@ -235,7 +240,7 @@ public final class FlowRunner: Sendable {
                 }
                 try? await self.ownership?.release(Self.deletionKey(instance))
             } catch {
-                let message = String(describing: error)
+                let message = Self.problemText(error)
                 let changed = self.tracking.withLock { t in
                     defer { t.deletionErrors[instance] = message }
                     return t.deletionErrors[instance] != message

@@ -11,7 +11,11 @@ import TritonTesting
 /// A cluster whose API server refuses every deletion.
 struct RefusingDeletePort: ClusterPort {
     let base: SimClusterPort
-    struct Refused: Error, CustomStringConvertible { var description: String { "the API server said no" } }
+    /// Like a Kubernetes client error: a generic description, the details in the debug text.
+    struct Refused: Error, CustomStringConvertible, CustomDebugStringConvertible {
+        var description: String { "Refused – generic" }
+        var debugDescription: String { "the API server said no" }
+    }
     func workload(_ instance: InstanceRef) async throws -> ClusterWorkload? { try await self.base.workload(instance) }
     func pods(_ instance: InstanceRef) async throws -> [ClusterPod] { try await self.base.pods(instance) }
     func createWorkload(_ instance: InstanceRef, appSpec: AppSpec) async throws -> String { try await self.base.createWorkload(instance, appSpec: appSpec) }

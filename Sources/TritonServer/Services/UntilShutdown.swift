@@ -18,7 +18,7 @@ func runUntilShutdown(
                     return
                 } catch let error where !(error is CancellationError) && !Task.isCancelled {
                     if ContinuousClock.now - started >= .seconds(60) { pause = .seconds(1) }
-                    output.problem("\(name) failed: \(error); trying again in \(pause)")
+                    output.problem("\(name) failed: \(String(reflecting: error)); trying again in \(pause)")
                     try await Task.sleep(for: pause)
                     pause = min(pause * 2, .seconds(30))
                 }
