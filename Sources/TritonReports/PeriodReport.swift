@@ -157,22 +157,33 @@ public enum PeriodReports {
         return try await FlowQueries(store: store).list(query).map { FlowID($0.name) }
     }
 
-    /// The records of the period's releases, `progress(done, total)` after each.
+    /// The records of the period's releases, in the order ``flows(_:_:)`` lists them, with
+    /// `progress(done, total)` every hundred. Up to `concurrency` records are built at once (each is two
+    /// stream reads and a fold): a running server's runner and projector keep the rest of the pool.
     public static func records(
-        _ store: PostgresEventStore, _ filter: PeriodReport.Filter, now: Date = Date(), progress: (@Sendable (Int, Int) -> Void)? = nil
+        _ store: PostgresEventStore, _ filter: PeriodReport.Filter, now: Date = Date(), concurrency: Int = 4,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> [ComplianceRecord] {
         let ids = try await Self.flows(store, filter)
         let seals = try await SealRecords(store: store).records()
-        var records: [ComplianceRecord] = []
-        for (index, id) in ids.enumerated() {
-            let events = try await store.readStream(Streams.flow(id), afterVersion: 0)
-            if !events.isEmpty {
-                let record = try await ComplianceRecords.build(id, events: events, seals: seals, store: store, now: now)
-                if filter.includes(record) { records.append(record) }
+        var built = [ComplianceRecord?](repeating: nil, count: ids.count)
+        try await withThrowingTaskGroup(of: (Int, ComplianceRecord?).self) { group in
+            var next = 0
+            func add() {
+                let index = next
+                next += 1
+                group.addTask { (index, try await ComplianceRecords.build(ids[index], store: store, seals: seals, now: now)) }
             }
-            if index % 100 == 99 || index == ids.count - 1 { progress?(index + 1, ids.count) }
+            for _ in 0..<min(max(1, concurrency), ids.count) { add() }
+            var done = 0
+            while let (index, record) = try await group.next() {
+                built[index] = record
+                done += 1
+                if done % 100 == 0 || done == ids.count { progress?(done, ids.count) }
+                if next < ids.count { add() }
+            }
         }
-        return records
+        return built.compactMap { $0 }.filter(filter.includes)
     }
 }
 
