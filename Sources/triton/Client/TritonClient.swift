@@ -85,6 +85,35 @@ struct TritonClient: Sendable {
         var headers = self.headers
         headers.append(("Accept", "text/event-stream"))
         if let lastEventID { headers.append(("Last-Event-ID", String(lastEventID))) }
+        return self.frames(path, headers: headers) { buffer, yield in
+            while let end = buffer.range(of: Data("\n\n".utf8)) {
+                let block = String(decoding: buffer[buffer.startIndex..<end.lowerBound], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex..<end.upperBound)
+                let lines = block.split(separator: "\n").filter { $0.hasPrefix("data:") }
+                guard !lines.isEmpty else { continue }
+                yield(Data(lines.map { $0.dropFirst("data:".count).drop { $0 == " " } }.joined(separator: "\n").utf8))
+            }
+        }
+    }
+
+    /// The lines of a streamed reply (JSON lines), each as it arrives.
+    func lines(_ path: String) -> AsyncThrowingStream<Data, any Error> {
+        self.frames(path, headers: self.headers, yieldsRest: true) { buffer, yield in
+            while let end = buffer.firstIndex(of: 0x0A) {
+                let line = buffer[buffer.startIndex..<end]
+                if !line.isEmpty { yield(Data(line)) }
+                buffer.removeSubrange(buffer.startIndex...end)
+            }
+        }
+    }
+
+    /// A streamed `GET` cut into frames as its body arrives: `cut` takes the complete frames off the
+    /// front of the buffer and yields each; with `yieldsRest`, what is left when the reply ends is a
+    /// last frame. A reply that is not 2xx ends the stream with the server's refusal.
+    private func frames(
+        _ path: String, headers: [(String, String)], yieldsRest: Bool = false,
+        cut: @escaping @Sendable (inout Data, (Data) -> Void) -> Void
+    ) -> AsyncThrowingStream<Data, any Error> {
         let chunks = self.http.stream("GET", self.server + path, headers: headers)
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
         let client = self
@@ -99,53 +128,11 @@ struct TritonClient: Sendable {
                     case .body(let data) where !(200..<300).contains(status): errorBody.append(data)
                     case .body(let data):
                         buffer.append(data)
-                        while let end = buffer.range(of: Data("\n\n".utf8)) {
-                            let block = String(decoding: buffer[buffer.startIndex..<end.lowerBound], as: UTF8.self)
-                            buffer.removeSubrange(buffer.startIndex..<end.upperBound)
-                            let lines = block.split(separator: "\n").filter { $0.hasPrefix("data:") }
-                            guard !lines.isEmpty else { continue }
-                            let payload = lines.map { $0.dropFirst("data:".count).drop { $0 == " " } }.joined(separator: "\n")
-                            continuation.yield(Data(payload.utf8))
-                        }
+                        cut(&buffer) { continuation.yield($0) }
                     }
                 }
                 if !(200..<300).contains(status) { throw client.refusal(status, errorBody) }
-                continuation.finish()
-            } catch let error as KubeError {
-                continuation.finish(throwing: client.unreachable(error))
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
-    }
-
-    /// The lines of a streamed reply (JSON lines), each as it arrives.
-    func lines(_ path: String) -> AsyncThrowingStream<Data, any Error> {
-        let chunks = self.http.stream("GET", self.server + path, headers: self.headers)
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
-        let client = self
-        let task = Task {
-            var status = 0
-            var buffer = Data()
-            var errorBody = Data()
-            do {
-                for try await chunk in chunks {
-                    switch chunk {
-                    case .head(let code, _): status = code
-                    case .body(let data) where !(200..<300).contains(status): errorBody.append(data)
-                    case .body(let data):
-                        buffer.append(data)
-                        while let end = buffer.firstIndex(of: 0x0A) {
-                            let line = buffer[buffer.startIndex..<end]
-                            if !line.isEmpty { continuation.yield(Data(line)) }
-                            buffer.removeSubrange(buffer.startIndex...end)
-                        }
-                    }
-                }
-                if !(200..<300).contains(status) { throw client.refusal(status, errorBody) }
-                if !buffer.isEmpty { continuation.yield(buffer) }
+                if yieldsRest, !buffer.isEmpty { continuation.yield(buffer) }
                 continuation.finish()
             } catch let error as KubeError {
                 continuation.finish(throwing: client.unreachable(error))
