@@ -116,6 +116,10 @@ public enum LogAudit {
         // Every event committed when the audit starts: the global read stops below transactions still
         // open (anywhere in the database), so it waits for them rather than call a late tail cut.
         let (committed, _) = try await store.statistics()
+        // The stored previous-hash column is not in any hash or leaf (the chain is recomputed from each
+        // event's content): it is compared with the stored hash of the event before it, and the first
+        // row where they differ fails when the global read reaches it, so failures stay in log order.
+        let linkBreak = try await Self.firstStoredLinkBreak(store)
         let deadline = ContinuousClock.now + .seconds(30)
         var after = LogPosition.start
         while true {
@@ -127,10 +131,38 @@ public enum LogAudit {
                 }
                 break
             }
-            for event in events { try checker.check(event) }
+            for event in events {
+                try checker.check(event)
+                if let linkBreak, event.position == linkBreak.position { throw linkBreak }
+            }
             after = final.logPosition
             progress?(checker.events, committed)
         }
+        if let linkBreak { throw linkBreak }
         return try checker.finish(trusted: trusted)
+    }
+
+    /// The first event, in global order, whose stored `prev_hash` is not the stored hash of the event
+    /// before it in its stream (32 zero bytes for a stream's first event).
+    static func firstStoredLinkBreak(_ store: PostgresEventStore) async throws -> AuditFailure? {
+        let rows = try await store.withTransaction { tx in
+            try await tx.query(
+                """
+                SELECT e.position, e.stream_id, e.version FROM events e
+                LEFT JOIN events p ON p.stream_id = e.stream_id AND p.version = e.version - 1
+                WHERE e.prev_hash IS DISTINCT FROM
+                      CASE WHEN e.version = 1 THEN '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+                           ELSE p.hash END
+                ORDER BY e.tx, e.position LIMIT 1
+                """
+            )
+        }
+        guard let row = rows.first, let position = row[0].flatMap({ Int64($0) }), let stream = row[1],
+            let version = row[2].flatMap({ Int64($0) })
+        else { return nil }
+        return AuditFailure(
+            check: .chain, position: position, stream: stream, version: version,
+            message: "stream \(stream) at version \(version): its stored previous hash is not the hash of the event before it"
+        )
     }
 }

@@ -123,6 +123,19 @@ struct SealAuditTests {
         }
     }
 
+    @Test func aChangedPreviousHashColumnIsNamedByTheDatabaseVerifier() async throws {
+        let (store, _) = try await Self.sealedLog()
+        defer { store.shutdown() }
+        let target = try await Self.position(store, "b", 3)
+        try await Self.behindTheBack(store, #"UPDATE events SET prev_hash = sha256('x'::bytea) WHERE stream_id = 'b' AND version = 3"#)
+        let (database, bundle) = try await Self.failures(store)
+        #expect(database?.check == .chain && database?.position == target && database?.stream == "b" && database?.version == 3, "\(String(describing: database))")
+        #expect(database?.message.contains("stored previous hash") == true, "\(String(describing: database))")
+        // A bundle carries no previous-hash column (each event's hash is recomputed from the one before
+        // it), so what it holds is untouched.
+        #expect(bundle == nil, "\(String(describing: bundle))")
+    }
+
     @Test func aStreamTailRehashedConsistentlyIsCaughtByTheSeals() async throws {
         let (store, seals) = try await Self.sealedLog()
         defer { store.shutdown() }
