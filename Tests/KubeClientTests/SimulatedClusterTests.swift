@@ -314,6 +314,12 @@ struct SimulatedClusterTests {
         let secondServer = Task { try await cluster.run() }
         defer { secondServer.cancel() }
         for _ in 0..<400 where cluster.port == nil { try await Task.sleep(for: .milliseconds(50)) }
+        if cluster.port == nil {
+            secondServer.cancel()
+            let result = await secondServer.result
+            Issue.record("the restarted server did not listen: \(result)")
+            return
+        }
         #expect(cluster.port == port, "the restarted server listens where the first one did")
         _ = try await client.create(Self.pod("drop-b", labels: ["app": "drop"]))
         var next: String?

@@ -67,7 +67,12 @@ extension RESTTests {
                 uri: "/api/v1/namespaces/prod/deployflows", method: .post, headers: APIHarness.headers("deployer-token-1"),
                 body: ByteBuffer(string: APIHarness.updateBody("shop/checkout:v2"))
             ) { #expect($0.status == .created) }
-            try await Task.sleep(for: .milliseconds(300))
+            // Seal once the global read shows the new release's events: a transaction open elsewhere on
+            // the server (another test's) holds that read back for a moment.
+            let grown = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < grown, try await h.store.readAll(after: .start, limit: 10_000).count <= Int(first.treeSize) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let second = try #require(try await sealer.seal())
             let (consistent, consistencyBody) = try await get("/api/v1/audit/proofs/consistency?from=\(first.sequence)")
             #expect(consistent == .ok)

@@ -211,14 +211,14 @@ struct BenchEngineTests {
 
     @Test func benchFiguresPrintsTritonsSideOfThePeerComparison() async throws {
         let url = try CLITests.databaseURL()
-        // A transaction open elsewhere on the server (here for 3 s, from before the benchmark writes)
+        // A transaction open elsewhere on the server (here for 2 s, from before the benchmark writes)
         // holds back every global read: the figures must still read all 15 events, not stop short.
         let other = try PostgresEventStore(configuration: .init(url: url, schema: CLITests.freshSchema(), poolSize: 1))
         defer { other.shutdown() }
         let holding = Task {
             try await other.withTransaction { tx in
                 _ = try await tx.query("SELECT pg_current_xact_id()::text")
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(2))
             }
         }
         try await Task.sleep(for: .milliseconds(200))
