@@ -90,3 +90,39 @@ extension PostgresEventStore {
         }
     }
 }
+
+extension PostgresEventStore {
+    /// Reads the global log from its start, handing each page (in log order) to `page`, for a reader
+    /// that needs the whole log as it stood: an audit, an export, a proof, a benchmark.
+    ///
+    /// The global read shows an event only once every transaction begun before it has ended, in any
+    /// schema on the server, so the head can trail for a moment behind what has committed. Until
+    /// `expected` events were read (say, the count taken when the reader started), a page that comes
+    /// back empty is waited for, for at most `timeout`; after that an empty page ends the read, so the
+    /// caller compares what it got. At most `maximum` events are read.
+    /// - Returns: the time spent reading and in `page`, the waits not counted.
+    @discardableResult
+    public func readLog(
+        expecting expected: Int64, maximum: Int64 = .max, pageSize: Int = 10_000, timeout: Duration = .seconds(30),
+        _ page: ([RecordedEvent]) async throws -> Void
+    ) async throws -> Duration {
+        var after = LogPosition.start
+        var seen: Int64 = 0
+        var busy = Duration.zero
+        let deadline = ContinuousClock.now + timeout
+        while seen < maximum {
+            let started = ContinuousClock.now
+            let events = try await self.readAll(after: after, limit: Int(min(Int64(pageSize), maximum - seen)))
+            guard let last = events.last else {
+                guard seen < expected, ContinuousClock.now < deadline else { break }
+                try await Task.sleep(for: .milliseconds(10))
+                continue
+            }
+            try await page(events)
+            seen += Int64(events.count)
+            after = last.logPosition
+            busy += ContinuousClock.now - started
+        }
+        return busy
+    }
+}

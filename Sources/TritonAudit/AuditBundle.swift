@@ -58,19 +58,8 @@ public enum AuditBundle {
         var bytes: UInt64 = 0
         var count: UInt64 = 0
         var streams = Set<String>()
-        var after = LogPosition.start
         var buffer: [UInt8] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            let events = try await store.readAll(after: after, limit: 10_000)
-            guard let final = events.last else {
-                // Wait for transactions still open below the horizon, as the verifier does.
-                if count < committed, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                    continue
-                }
-                break
-            }
+        try await store.readLog(expecting: committed) { events in
             buffer.removeAll(keepingCapacity: true)
             for event in events {
                 Self.line(event).write(into: &buffer)
@@ -81,7 +70,6 @@ public enum AuditBundle {
             bytes += UInt64(buffer.count)
             try handle.write(contentsOf: buffer)
             count += UInt64(events.count)
-            after = final.logPosition
             progress?(count, committed)
         }
         try handle.close()

@@ -120,22 +120,11 @@ public enum LogAudit {
         // event's content): it is compared with the stored hash of the event before it, and the first
         // row where they differ fails when the global read reaches it, so failures stay in log order.
         let linkBreak = try await Self.firstStoredLinkBreak(store)
-        let deadline = ContinuousClock.now + .seconds(30)
-        var after = LogPosition.start
-        while true {
-            let events = try await store.readAll(after: after, limit: 10_000)
-            guard let final = events.last else {
-                if checker.events < committed, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                    continue
-                }
-                break
-            }
+        try await store.readLog(expecting: committed) { events in
             for event in events {
                 try checker.check(event)
                 if let linkBreak, event.position == linkBreak.position { throw linkBreak }
             }
-            after = final.logPosition
             progress?(checker.events, committed)
         }
         if let linkBreak { throw linkBreak }

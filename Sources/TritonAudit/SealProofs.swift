@@ -117,15 +117,7 @@ public enum SealProofs {
 
     /// The first `count` events in global order.
     static func leaves(_ store: PostgresEventStore, upTo count: UInt64, _ body: (RecordedEvent) -> Void) async throws {
-        var after = LogPosition.start
-        var seen: UInt64 = 0
-        while seen < count {
-            let events = try await store.readAll(after: after, limit: Int(min(10_000, count - seen)))
-            guard let final = events.last else { break }
-            for event in events { body(event) }
-            seen += UInt64(events.count)
-            after = final.logPosition
-        }
+        try await store.readLog(expecting: Int64(count), maximum: Int64(count)) { events in events.forEach(body) }
     }
 
     // MARK: - Checking

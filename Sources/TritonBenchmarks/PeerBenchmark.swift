@@ -105,7 +105,8 @@ public enum PeerBenchmark {
         // the global read back for a moment (waited for off the clock).
         var read = 0
         var bytes = 0
-        let (_, readDuration) = try await StoreBenchmark.readGlobalLog(store, until: try await store.statistics().events) { page in
+        let total = try await store.statistics().events
+        let readDuration = try await store.readLog(expecting: total, maximum: total, pageSize: 5000, timeout: .seconds(60)) { page in
             for event in page where event.type != "BenchmarkEvent" {
                 _ = try DeployFlow.Event.decode(type: event.type, data: Data(event.data.utf8))
                 bytes += event.data.utf8.count

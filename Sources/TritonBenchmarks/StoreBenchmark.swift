@@ -220,7 +220,8 @@ public enum StoreBenchmark {
             existing = try await store.statistics().events
         }
         progress("reading the global log (\(existing) events)…")
-        let (read, elapsed) = try await Self.readGlobalLog(store, until: existing) { _ in }
+        var read = 0
+        let elapsed = try await store.readLog(expecting: existing, maximum: existing, pageSize: 5000, timeout: .seconds(60)) { read += $0.count }
         let readRate = Double(read) / Self.seconds(elapsed)
 
         return (rows, readRate, read, sealing)
@@ -316,34 +317,6 @@ public enum StoreBenchmark {
             return try await group.reduce(0, +)
         }
         return Double(total) / Self.seconds(ContinuousClock.now - started)
-    }
-
-    /// Reads the global log from its start until `total` events were seen, handing each page to
-    /// `visit`, and returns the events read and the time spent reading. The global read shows an event
-    /// once every transaction begun before it has ended, so with other transactions on the server (in
-    /// any schema) the head can trail for a moment: a page that comes back empty before the end is
-    /// waited for, off the clock, for at most `timeout` (then the read stops short, and the count says so).
-    static func readGlobalLog(
-        _ store: PostgresEventStore, until total: Int64, timeout: Duration = .seconds(60), _ visit: ([RecordedEvent]) throws -> Void
-    ) async throws -> (events: Int, duration: Duration) {
-        var cursor = LogPosition.start
-        var read = 0
-        var elapsed = Duration.zero
-        let deadline = ContinuousClock.now + timeout
-        while read < total {
-            let started = ContinuousClock.now
-            let page = try await store.readAll(after: cursor, limit: 5000)
-            guard let last = page.last else {
-                if ContinuousClock.now > deadline { break }
-                try await Task.sleep(for: .milliseconds(5))
-                continue
-            }
-            try visit(page)
-            elapsed += ContinuousClock.now - started
-            read += page.count
-            cursor = last.logPosition
-        }
-        return (read, elapsed)
     }
 
     static func median(_ values: [Double]) -> Double {
